@@ -1,0 +1,92 @@
+/* trapgate: a KVM-shaped vCPU API with two backends (software model, /dev/kvm).
+ *
+ * Every call mirrors one KVM ioctl and takes the real <linux/kvm.h> structs.
+ * Calls return 0 (or a count where KVM returns one) or a negative errno where
+ * KVM would fail: -EINVAL for bad arguments, -EBUSY, -ENOMEM, -EEXIST ...
+ * Nothing here ever crashes on bad input.
+ */
+#ifndef TRAPGATE_H
+#define TRAPGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tg_vm;
+struct tg_vcpu;
+
+enum tg_backend_kind {
+	TG_BACKEND_MODEL = 0, /* the software vCPU (src/cpu) */
+	TG_BACKEND_KVM = 1,   /* /dev/kvm */
+};
+
+/* KVM_CREATE_VM. On failure *out is NULL; for the kvm backend the reason
+ * (missing /dev/kvm, permissions, capability) is in tg_last_error(). */
+int tg_vm_create(enum tg_backend_kind kind, struct tg_vm **out);
+void tg_vm_destroy(struct tg_vm *vm);
+const char *tg_vm_backend_name(const struct tg_vm *vm);
+/* A human-readable reason for the last failure of tg_vm_create (per thread). */
+const char *tg_last_error(void);
+
+/* KVM_SET_USER_MEMORY_REGION: guest_phys_addr, memory_size and
+ * userspace_addr must be 4 KiB aligned; slots may not overlap; size 0
+ * deletes a slot. The host memory stays owned by the caller. */
+int tg_vm_set_user_memory_region(struct tg_vm *vm,
+				 const struct kvm_userspace_memory_region *r);
+
+/* KVM_CHECK_EXTENSION: > 0 when supported (value as KVM defines), 0 otherwise. */
+int tg_vm_check_extension(struct tg_vm *vm, long cap);
+
+/* KVM_CREATE_VCPU. id < 0 or a duplicate id gives -EINVAL / -EEXIST. */
+int tg_vcpu_create(struct tg_vm *vm, int id, struct tg_vcpu **out);
+void tg_vcpu_destroy(struct tg_vcpu *vcpu);
+
+/* The mmap()ed kvm_run of the vCPU: exit reason and exit data after a run,
+ * immediate_exit before a run. Valid for the life of the vCPU. */
+struct kvm_run *tg_vcpu_kvm_run(struct tg_vcpu *vcpu);
+
+/* KVM_RUN. Returns 0 with run->exit_reason set, or a negative errno.
+ * -EINTR with exit_reason KVM_EXIT_INTR when immediate_exit was set or the
+ * instruction budget (tg_vcpu_set_budget) ran out, as KVM does on a signal. */
+int tg_vcpu_run(struct tg_vcpu *vcpu);
+
+int tg_vcpu_get_regs(struct tg_vcpu *vcpu, struct kvm_regs *regs);
+int tg_vcpu_set_regs(struct tg_vcpu *vcpu, const struct kvm_regs *regs);
+int tg_vcpu_get_sregs(struct tg_vcpu *vcpu, struct kvm_sregs *sregs);
+int tg_vcpu_set_sregs(struct tg_vcpu *vcpu, const struct kvm_sregs *sregs);
+int tg_vcpu_get_debugregs(struct tg_vcpu *vcpu, struct kvm_debugregs *dregs);
+int tg_vcpu_set_debugregs(struct tg_vcpu *vcpu, const struct kvm_debugregs *dregs);
+/* KVM_GET_MSRS / KVM_SET_MSRS: return the number of MSRs processed; stops at
+ * the first unknown MSR or rejected value, as KVM does. */
+int tg_vcpu_get_msrs(struct tg_vcpu *vcpu, struct kvm_msrs *msrs);
+int tg_vcpu_set_msrs(struct tg_vcpu *vcpu, const struct kvm_msrs *msrs);
+
+/* ---- trapgate extensions (no KVM equivalent) ---- */
+
+/* Bound the next runs: at most `insns` guest instructions retire before
+ * tg_vcpu_run returns -EINTR (KVM_EXIT_INTR). 0 means unbounded. On the kvm
+ * backend only 0 is accepted (-EINVAL otherwise). */
+int tg_vcpu_set_budget(struct tg_vcpu *vcpu, uint64_t insns);
+
+struct tg_vcpu_stats {
+	uint64_t insns_retired; /* guest instructions completed (model only) */
+	uint64_t exits;         /* returns from tg_vcpu_run */
+	uint64_t exceptions;    /* exceptions/interrupts delivered through the IDT */
+	uint64_t blocks_decoded;
+};
+int tg_vcpu_get_stats(struct tg_vcpu *vcpu, struct tg_vcpu_stats *st);
+
+/* Reads/writes guest-physical memory through the slot table (for loaders and
+ * debuggers). -EFAULT if any byte is outside every slot. */
+int tg_vm_read_phys(struct tg_vm *vm, uint64_t gpa, void *buf, size_t len);
+int tg_vm_write_phys(struct tg_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,500 @@
+/* The run loop: decoded-block cache, fast block execution, and the slow
+ * per-instruction path taken whenever boundary_work is non-zero. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boundary.h"
+#include "cpu.h"
+#include "decode.h"
+
+/* ---- lifecycle ---- */
+
+int tg_cpu_init(struct vcpu *c, struct tg_memmap *mem, struct kvm_run *run)
+{
+	memset(c, 0, sizeof *c);
+	c->mem = mem;
+	c->run = run;
+	c->blocks = calloc(TG_NBLOCKS, sizeof *c->blocks);
+	if (!c->blocks)
+		return -ENOMEM;
+	tg_cpu_reset(c);
+	return 0;
+}
+
+void tg_cpu_free(struct vcpu *c)
+{
+	free(c->blocks);
+	c->blocks = 0;
+}
+
+static void set_real_seg(struct kvm_segment *s, uint16_t sel, uint64_t base,
+			 uint8_t type)
+{
+	*s = (struct kvm_segment){ .selector = sel, .base = base, .limit = 0xffff,
+				   .type = type, .present = 1, .s = 1 };
+}
+
+/* [SDM 9.1.1, Table 9-1] and KVM's kvm_vcpu_reset(). */
+void tg_cpu_reset(struct vcpu *c)
+{
+	memset(c->gpr, 0, sizeof c->gpr);
+	c->gpr[R_RDX] = 0x600; /* processor signature (family 6) */
+	c->rip = 0xfff0;
+	c->rflags = F_FIXED1;
+	tg_set_arith_flags(c, 0);
+	set_real_seg(&c->seg[S_CS], 0xf000, 0xffff0000, 0xb);
+	for (int s = 0; s < 6; s++)
+		if (s != S_CS)
+			set_real_seg(&c->seg[s], 0, 0, 0x3);
+	c->ldt = (struct kvm_segment){ .limit = 0xffff, .type = 2, .present = 1 };
+	c->tr = (struct kvm_segment){ .limit = 0xffff, .type = 0xb, .present = 1 };
+	c->gdt = (struct kvm_dtable){ .limit = 0xffff };
+	c->idt = (struct kvm_dtable){ .limit = 0xffff };
+	c->cr0 = CR0_ET | CR0_NW | CR0_CD;
+	c->cr2 = c->cr3 = c->cr4 = c->cr8 = 0;
+	c->efer = 0;
+	memset(c->dr, 0, sizeof c->dr);
+	c->dr6 = 0xffff0ff0; /* DR6_ACTIVE_LOW [spec 1.2] */
+	c->dr7 = 0x400;      /* DR7 reset value [spec 1.3] */
+	c->xcr0 = 1;
+	c->apic_base = 0xfee00000 | (1u << 11) | (c->id == 0 ? 1u << 8 : 0);
+	c->pat = 0x0007040600070406ull;
+	c->misc_enable = 1; /* fast strings */
+	c->exc = (struct tg_exception){ 0 };
+	c->shadow = c->shadow_prev = SHADOW_NONE;
+	c->pending_dbg = 0;
+	c->nmi_pending = c->nmi_masked = false;
+	c->irq_pending = -1;
+	c->halted = false;
+	c->triple_fault_pending = false;
+	c->io_replay = (struct tg_replay){ 0 };
+	c->mmio_replay = (struct tg_replay){ 0 };
+	tg_tlb_flush(c);
+	tg_recompute_mode(c);
+}
+
+/* ---- mode ---- */
+
+static bool seg_flat32(const struct kvm_segment *s, bool write)
+{
+	if (s->unusable || !s->present || s->base != 0 || s->limit != 0xffffffff)
+		return false;
+	if (s->type & 8) /* code: readable, never writable */
+		return !write && (s->type & 2);
+	return !(s->type & 4) && (!write || (s->type & 2));
+}
+
+void tg_recompute_boundary(struct vcpu *c)
+{
+	uint32_t w = 0;
+	if (c->exc.pending || c->exc.injected || c->triple_fault_pending)
+		w |= BW_EVENT;
+	if (c->shadow != SHADOW_NONE)
+		w |= BW_SHADOW;
+	if (c->rflags & F_TF)
+		w |= BW_TF;
+	if (c->dr7 & 0xff)
+		w |= BW_DEBUG;
+	if (c->pending_dbg)
+		w |= BW_PENDDBG;
+	if (c->irq_pending >= 0 || c->nmi_pending)
+		w |= BW_IRQ;
+	if (c->rflags & F_RF)
+		w |= BW_RF;
+	if (c->halted)
+		w |= BW_HALTED;
+	if (c->io_replay.n || c->mmio_replay.n)
+		w |= BW_REPLAY;
+	c->boundary_work = w;
+	c->exit_block = 1;
+}
+
+void tg_recompute_mode(struct vcpu *c)
+{
+	const struct kvm_segment *cs = &c->seg[S_CS];
+	uint8_t old_cpl = c->cpl;
+	if (!(c->cr0 & CR0_PE))
+		c->mode = MODE_REAL;
+	else if (c->rflags & F_VM)
+		c->mode = MODE_VM86;
+	else if ((c->efer & EFER_LMA) && cs->l)
+		c->mode = MODE_LONG64;
+	else
+		c->mode = cs->db ? MODE_PROT32 : MODE_PROT16;
+
+	if (c->mode == MODE_REAL)
+		c->cpl = 0;
+	else if (c->mode == MODE_VM86)
+		c->cpl = 3;
+	else
+		c->cpl = c->seg[S_SS].dpl; /* SS.DPL is always CPL [SDM 5.5] */
+
+	c->flat_r = c->flat_w = 0;
+	for (int s = 0; s < 6; s++) {
+		if (c->mode == MODE_LONG64) {
+			/* 64-bit mode: no limit/type checks; FS/GS keep a base. */
+			if (s < S_FS || c->seg[s].base == 0)
+				c->flat_r |= 1u << s, c->flat_w |= 1u << s;
+		} else {
+			if (seg_flat32(&c->seg[s], false))
+				c->flat_r |= 1u << s;
+			if (seg_flat32(&c->seg[s], true))
+				c->flat_w |= 1u << s;
+		}
+	}
+	if (old_cpl != c->cpl || !c->tlb_cur)
+		tg_tlb_select(c);
+	tg_recompute_boundary(c);
+}
+
+/* ---- push / pop ---- */
+
+void tg_push(struct vcpu *c, unsigned size, uint64_t v)
+{
+	unsigned sa = tg_stack_asz(c);
+	uint64_t sp = c->gpr[R_RSP] - size;
+	if (sa == 4)
+		sp = (uint32_t)sp;
+	else if (sa == 2)
+		sp = (uint16_t)sp;
+	tg_write(c, S_SS, sp, size, v);
+	if (sa == 8)
+		c->gpr[R_RSP] = sp;
+	else if (sa == 4)
+		c->gpr[R_RSP] = (uint32_t)sp; /* 32-bit ESP write zero-extends */
+	else
+		c->gpr[R_RSP] = (c->gpr[R_RSP] & ~0xffffull) | sp;
+}
+
+uint64_t tg_pop(struct vcpu *c, unsigned size)
+{
+	unsigned sa = tg_stack_asz(c);
+	uint64_t sp = c->gpr[R_RSP];
+	if (sa == 4)
+		sp = (uint32_t)sp;
+	else if (sa == 2)
+		sp = (uint16_t)sp;
+	uint64_t v = tg_read(c, S_SS, sp, size);
+	sp += size;
+	if (sa == 8)
+		c->gpr[R_RSP] = sp;
+	else if (sa == 4)
+		c->gpr[R_RSP] = (uint32_t)sp;
+	else
+		c->gpr[R_RSP] = (c->gpr[R_RSP] & ~0xffffull) | (uint16_t)sp;
+	return v;
+}
+
+void tg_set_rflags(struct vcpu *c, uint64_t f)
+{
+	uint64_t old = c->rflags;
+	tg_set_arith_flags(c, f);
+	c->rflags = (f & ~(uint64_t)F_ARITH) | F_FIXED1;
+	if ((old ^ c->rflags) & F_VM)
+		tg_recompute_mode(c);
+	else if ((old ^ c->rflags) & (F_TF | F_RF | F_IF))
+		tg_recompute_boundary(c);
+}
+
+/* ---- exits ---- */
+
+_Noreturn void tg_exit(struct vcpu *c)
+{
+	longjmp(c->jb, TG_JMP_EXIT);
+}
+
+_Noreturn void tg_exit_unimplemented(struct vcpu *c, const struct tg_insn *d)
+{
+	struct kvm_run *run = c->run;
+	uint8_t bytes[16] = { 0 };
+	unsigned n = d ? d->len : 15;
+	uint64_t lin = c->seg[S_CS].base + c->rip;
+	if (c->mode == MODE_LONG64)
+		lin = c->rip;
+	for (unsigned i = 0; i < n && i < 15; i++) {
+		uint8_t *p = tg_lin_ptr_noexcept(c, lin + i);
+		if (!p) {
+			n = i;
+			break;
+		}
+		bytes[i] = *p;
+	}
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->emulation_failure.ndata = 4; /* flags + insn_size + 16 bytes */
+	run->emulation_failure.flags = KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+	run->emulation_failure.insn_size = (uint8_t)n;
+	memcpy(run->emulation_failure.insn_bytes, bytes, 15);
+	c->unimpl_rip = c->rip;
+	tg_exit(c);
+}
+
+/* ---- decoded blocks ---- */
+
+static inline uint32_t mode_key(const struct vcpu *c)
+{
+	return c->mode;
+}
+
+static inline struct tg_block *block_slot(struct vcpu *c, uint64_t phys)
+{
+	uint64_t h = phys * 0x9E3779B97F4A7C15ull;
+	return &c->blocks[(h >> 40) & (TG_NBLOCKS - 1)];
+}
+
+/* Mark a physical page as holding decoded code: its write TLB entries are
+ * dropped so every write there goes through tg_write_slow, which
+ * invalidates the blocks (self-modifying code). */
+static void mark_code_page(struct vcpu *c, uint64_t phys)
+{
+	for (int i = 0; i < TG_MAX_SLOTS; i++) {
+		struct tg_slot *s = &c->mem->slot[i];
+		if (s->used && phys >= s->gpa && phys < s->gpa + s->size) {
+			uint64_t pg = (phys - s->gpa) >> 12;
+			if (!(s->code_bitmap[pg >> 3] & (1u << (pg & 7)))) {
+				s->code_bitmap[pg >> 3] |= 1u << (pg & 7);
+				tg_tlb_drop_writes_to(c, phys & ~0xfffull);
+			}
+			return;
+		}
+	}
+}
+
+void tg_code_invalidate(struct vcpu *c, uint64_t gpa, uint64_t len)
+{
+	uint64_t lo = gpa & ~0xfffull, hi = (gpa + len + 0xfff) & ~0xfffull;
+	for (unsigned i = 0; i < TG_NBLOCKS; i++) {
+		struct tg_block *b = &c->blocks[i];
+		if (b->valid && b->phys < hi && b->end_phys > lo)
+			b->valid = 0;
+	}
+	for (int i = 0; i < TG_MAX_SLOTS; i++) {
+		struct tg_slot *s = &c->mem->slot[i];
+		if (!s->used)
+			continue;
+		for (uint64_t p = lo; p < hi; p += 4096)
+			if (p >= s->gpa && p < s->gpa + s->size) {
+				uint64_t pg = (p - s->gpa) >> 12;
+				s->code_bitmap[pg >> 3] &= ~(1u << (pg & 7));
+			}
+	}
+	c->exit_block = 1;
+}
+
+void tg_code_flush_all(struct vcpu *c)
+{
+	for (unsigned i = 0; i < TG_NBLOCKS; i++)
+		c->blocks[i].valid = 0;
+	c->exit_block = 1;
+}
+
+/* Decode the instruction at rip from p (avail bytes left in its page). If it
+ * runs into the next page, those bytes are fetched through the faulting
+ * path only when `may_fault` (the first instruction of a block: a fetch
+ * fault there is architectural); otherwise DEC_MORE ends the block early. */
+static int decode_at(struct vcpu *c, uint64_t rip, const uint8_t *p,
+		     unsigned avail, struct tg_insn *d, bool may_fault,
+		     bool *crosses)
+{
+	int r = tg_decode(p, avail < 15 ? avail : 15, c->mode,
+			  c->seg[S_CS].db, d);
+	*crosses = false;
+	if (r != DEC_MORE || avail >= 15 || !may_fault)
+		return r;
+	uint8_t buf[15];
+	memcpy(buf, p, avail);
+	uint64_t phys2;
+	const uint8_t *q = tg_fetch_host(c, tg_fetch_linear(c, rip + avail), &phys2);
+	if (!q)
+		tg_exit_unimplemented(c, 0); /* code continues into MMIO */
+	memcpy(buf + avail, q, 15 - avail);
+	*crosses = true;
+	return tg_decode(buf, 15, c->mode, c->seg[S_CS].db, d);
+}
+
+static void select_handler(struct tg_insn *d)
+{
+	d->fn = tg_select(d);
+	if (!d->fn)
+		d->fn = tg_op_unimplemented;
+}
+
+void tg_op_unimplemented(struct vcpu *c, const struct tg_insn *d)
+{
+	tg_exit_unimplemented(c, d);
+}
+
+/* Build the block at the current RIP into b. A decode error (#UD, #GP) or
+ * fetch fault is raised only for the first instruction; later ones end the
+ * block so that the instructions before them still run. A first
+ * instruction that crosses a page is returned alone with valid=0 (never
+ * cached: a write to its second page would not invalidate it). */
+static void decode_block(struct vcpu *c, struct tg_block *b, uint64_t phys,
+			 const uint8_t *p, unsigned avail)
+{
+	uint64_t rip = c->rip;
+	unsigned off = 0, n = 0;
+	b->valid = 0;
+	b->phys = phys;
+	b->key = mode_key(c);
+	c->blocks_decoded++;
+	for (;;) {
+		struct tg_insn *d = &b->insn[n];
+		bool crosses;
+		int r = decode_at(c, rip + off, p + off, avail - off, d, n == 0,
+				  &crosses);
+		if (r != DEC_OK) {
+			if (n > 0)
+				break;
+			if (r == DEC_UD)
+				tg_raise_ud(c);
+			tg_raise_gp(c, 0); /* DEC_GP: longer than 15 bytes */
+		}
+		if (crosses) {
+			select_handler(d);
+			b->n = 1;
+			b->nbytes = 0;
+			b->end_phys = phys + d->len;
+			return;
+		}
+		if (off + d->len > sizeof b->bytes)
+			break;
+		select_handler(d);
+		memcpy(b->bytes + off, p + off, d->len);
+		off += d->len;
+		n++;
+		if (n == TG_BLOCK_MAX || tg_insn_ends_block(d) || off >= avail)
+			break;
+	}
+	b->n = n;
+	b->nbytes = off;
+	b->end_phys = phys + off;
+	b->verified_gen = c->run_gen;
+	b->valid = 1;
+	mark_code_page(c, phys);
+}
+
+static struct tg_block *get_block(struct vcpu *c)
+{
+	uint64_t phys;
+	unsigned avail;
+	uint64_t lin = tg_fetch_linear(c, c->rip); /* #GP on CS limit */
+	const uint8_t *p = tg_fetch_host(c, lin, &phys); /* #PF */
+	avail = 4096 - (unsigned)(lin & 0xfff);
+	if (unlikely(!p)) {
+		/* Executing from MMIO / outside RAM: KVM reports an emulation
+		 * failure for this case as well. */
+		tg_exit_unimplemented(c, 0);
+	}
+	struct tg_block *b = block_slot(c, phys);
+	if (likely(b->valid && b->phys == phys && b->key == mode_key(c))) {
+		if (likely(b->verified_gen == c->run_gen))
+			return b;
+		/* First use in this run: the VMM may have rewritten guest code
+		 * through its own mapping since the block was decoded. */
+		if (b->nbytes <= avail && !memcmp(b->bytes, p, b->nbytes)) {
+			b->verified_gen = c->run_gen;
+			return b;
+		}
+	}
+	decode_block(c, b, phys, p, avail);
+	if (!b->valid) {
+		/* a page-crossing instruction: keep it out of the cache */
+		c->scratch = *b;
+		return &c->scratch;
+	}
+	return b;
+}
+
+/* Execute a decoded block until its end, a taken exit_block, or the budget. */
+static void exec_block(struct vcpu *c, unsigned limit)
+{
+	struct tg_block *b = get_block(c);
+	unsigned n = b->n < limit ? b->n : limit;
+	const struct tg_insn *i = b->insn, *end = i + n;
+	c->exit_block = 0;
+	c->blk_start = i;
+	do {
+		c->blk_cur = i;
+		i->fn(c, i);
+		i++;
+	} while (i < end && !c->exit_block);
+	c->insns_retired += (uint64_t)(i - b->insn);
+	c->blk_start = c->blk_cur = 0;
+}
+
+/* One instruction through the slow path (boundary work pending). */
+static void step_one(struct vcpu *c)
+{
+	if (!tg_boundary_before(c))
+		return;
+	struct tg_block *b = get_block(c);
+	const struct tg_insn *i = b->insn;
+	c->io_replay.pos = c->mmio_replay.pos = 0;
+	c->exit_block = 0;
+	c->blk_start = i;
+	c->blk_cur = i;
+	tg_boundary_insn_start(c, i);
+	i->fn(c, i);
+	c->insns_retired++;
+	c->blk_start = c->blk_cur = 0;
+	tg_boundary_after(c, i);
+}
+
+int tg_cpu_run(struct vcpu *c)
+{
+	struct kvm_run *run = c->run;
+	volatile int first = 1;
+
+	tg_exit_complete(c); /* finish the IN/MMIO read of the previous exit */
+	if (run->immediate_exit) {
+		run->exit_reason = KVM_EXIT_INTR;
+		return -EINTR;
+	}
+	if (c->mem_generation != c->mem->generation) {
+		c->mem_generation = c->mem->generation;
+		tg_tlb_flush(c);
+		tg_code_flush_all(c);
+	}
+	c->run_gen++;
+	c->budget_start = c->insns_retired;
+	c->exit_ret = 0;
+
+	switch (setjmp(c->jb)) {
+	case 0:
+		break;
+	case TG_JMP_EXIT:
+		if (c->blk_start) {
+			c->insns_retired += (uint64_t)(c->blk_cur - c->blk_start);
+			c->blk_start = c->blk_cur = 0;
+		}
+		return c->exit_ret;
+	case TG_JMP_EXCEPTION:
+		/* The faulting instruction did not retire; those before it
+		 * in the block did. */
+		if (c->blk_start) {
+			c->insns_retired += (uint64_t)(c->blk_cur - c->blk_start);
+			c->blk_start = c->blk_cur = 0;
+		}
+		break;
+	}
+	(void)first;
+
+	for (;;) {
+		uint64_t left = TG_BLOCK_MAX;
+		if (c->budget) {
+			uint64_t done = c->insns_retired - c->budget_start;
+			if (done >= c->budget) {
+				run->exit_reason = KVM_EXIT_INTR;
+				return -EINTR;
+			}
+			left = c->budget - done;
+		}
+		if (unlikely(c->boundary_work)) {
+			step_one(c);
+			continue;
+		}
+		exec_block(c, left < TG_BLOCK_MAX ? (unsigned)left : TG_BLOCK_MAX);
+	}
+}

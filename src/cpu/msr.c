@@ -1,0 +1,113 @@
+/* MSRs the model implements [SDM Vol. 4]; anything else is #GP(0). */
+#include "msr.h"
+
+uint64_t tg_rdtsc(const struct vcpu *c)
+{
+	return c->tsc_base + c->insns_retired;
+}
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+}
+
+int tg_msr_read(struct vcpu *c, uint32_t idx, uint64_t *val)
+{
+	switch (idx) {
+	case MSR_IA32_TSC: *val = tg_rdtsc(c); return 0;
+	case MSR_IA32_APICBASE: *val = c->apic_base; return 0;
+	case MSR_IA32_FEATURE_CONTROL: *val = 1; return 0; /* locked, no VMX */
+	case MSR_IA32_SYSENTER_CS: *val = c->sysenter_cs; return 0;
+	case MSR_IA32_SYSENTER_ESP: *val = c->sysenter_esp; return 0;
+	case MSR_IA32_SYSENTER_EIP: *val = c->sysenter_eip; return 0;
+	case MSR_IA32_MISC_ENABLE: *val = c->misc_enable; return 0;
+	case MSR_IA32_DEBUGCTL: *val = c->debugctl; return 0;
+	case MSR_IA32_PAT: *val = c->pat; return 0;
+	case MSR_EFER: *val = c->efer; return 0;
+	case MSR_STAR: *val = c->star; return 0;
+	case MSR_LSTAR: *val = c->lstar; return 0;
+	case MSR_CSTAR: *val = c->cstar; return 0;
+	case MSR_SFMASK: *val = c->sfmask; return 0;
+	case MSR_FS_BASE: *val = c->seg[S_FS].base; return 0;
+	case MSR_GS_BASE: *val = c->seg[S_GS].base; return 0;
+	case MSR_KERNEL_GS_BASE: *val = c->kernel_gs_base; return 0;
+	case MSR_TSC_AUX: *val = c->tsc_aux; return 0;
+	}
+	return -1;
+}
+
+int tg_msr_write(struct vcpu *c, uint32_t idx, uint64_t val, bool host)
+{
+	switch (idx) {
+	case MSR_IA32_TSC:
+		c->tsc_base = val - c->insns_retired;
+		return 0;
+	case MSR_IA32_APICBASE:
+		/* bits 7:0, 9, 63:MAXPHYADDR reserved */
+		if (val & (0x2ffull | ~((1ull << 40) - 1)))
+			return -1;
+		c->apic_base = val;
+		return 0;
+	case MSR_IA32_SYSENTER_CS: c->sysenter_cs = val & 0xffff; return 0;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		if (!canonical(val))
+			return -1;
+		if (idx == MSR_IA32_SYSENTER_ESP)
+			c->sysenter_esp = val;
+		else
+			c->sysenter_eip = val;
+		return 0;
+	case MSR_IA32_MISC_ENABLE: c->misc_enable = val; return 0;
+	case MSR_IA32_DEBUGCTL:
+		/* only LBR (0) and BTF (1) are accepted, as KVM does */
+		if (val & ~3ull)
+			return -1;
+		c->debugctl = val;
+		return 0;
+	case MSR_IA32_PAT:
+		for (int i = 0; i < 8; i++) {
+			unsigned t = (val >> (i * 8)) & 0xff;
+			if (t == 2 || t == 3 || t > 7)
+				return -1;
+		}
+		c->pat = val;
+		return 0;
+	case MSR_EFER: {
+		/* SCE, LME, LMA (read-only to the guest), NXE */
+		uint64_t allowed = EFER_SCE | EFER_LME | EFER_NXE | (host ? EFER_LMA : 0);
+		if (val & ~(allowed | EFER_LMA))
+			return -1;
+		/* LME cannot change while paging is on [SDM 9.8.5] */
+		if (!host && (c->cr0 & CR0_PG) && ((val ^ c->efer) & EFER_LME))
+			return -1;
+		if (!host)
+			val = (val & ~EFER_LMA) | (c->efer & EFER_LMA);
+		if ((val ^ c->efer) & (EFER_NXE | EFER_LMA))
+			tg_tlb_flush(c);
+		c->efer = val;
+		tg_recompute_mode(c);
+		return 0;
+	}
+	case MSR_STAR: c->star = val; return 0;
+	case MSR_LSTAR: case MSR_CSTAR: case MSR_FS_BASE: case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+		if (!canonical(val))
+			return -1;
+		if (idx == MSR_LSTAR) c->lstar = val;
+		else if (idx == MSR_CSTAR) c->cstar = val;
+		else if (idx == MSR_FS_BASE) c->seg[S_FS].base = val;
+		else if (idx == MSR_GS_BASE) c->seg[S_GS].base = val;
+		else c->kernel_gs_base = val;
+		if (idx == MSR_FS_BASE || idx == MSR_GS_BASE)
+			tg_recompute_mode(c); /* flat masks depend on the base */
+		return 0;
+	case MSR_SFMASK: c->sfmask = val & 0xffffffff; return 0;
+	case MSR_TSC_AUX:
+		if (val >> 32)
+			return -1;
+		c->tsc_aux = val;
+		return 0;
+	}
+	return -1;
+}

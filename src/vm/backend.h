@@ -1,0 +1,50 @@
+/* The backend interface behind include/trapgate.h: one operation per KVM
+ * ioctl. vm.c validates what is backend-independent and dispatches. */
+#ifndef TG_VM_BACKEND_H
+#define TG_VM_BACKEND_H
+
+#include "trapgate.h"
+#include "../cpu/vcpu.h"
+
+#define TG_MAX_VCPUS 8
+
+struct tg_backend_ops {
+	const char *name;
+	int (*vm_create)(struct tg_vm *vm);
+	void (*vm_destroy)(struct tg_vm *vm);
+	/* called after vm.c has validated and updated vm->mem */
+	int (*set_memory)(struct tg_vm *vm, const struct kvm_userspace_memory_region *r);
+	int (*check_extension)(struct tg_vm *vm, long cap);
+	int (*vcpu_create)(struct tg_vcpu *v);
+	void (*vcpu_destroy)(struct tg_vcpu *v);
+	int (*run)(struct tg_vcpu *v);
+	int (*get_regs)(struct tg_vcpu *v, struct kvm_regs *r);
+	int (*set_regs)(struct tg_vcpu *v, const struct kvm_regs *r);
+	int (*get_sregs)(struct tg_vcpu *v, struct kvm_sregs *s);
+	int (*set_sregs)(struct tg_vcpu *v, const struct kvm_sregs *s);
+	int (*get_debugregs)(struct tg_vcpu *v, struct kvm_debugregs *d);
+	int (*set_debugregs)(struct tg_vcpu *v, const struct kvm_debugregs *d);
+	int (*get_msrs)(struct tg_vcpu *v, struct kvm_msrs *m);
+	int (*set_msrs)(struct tg_vcpu *v, const struct kvm_msrs *m);
+	int (*set_budget)(struct tg_vcpu *v, uint64_t insns);
+	int (*get_stats)(struct tg_vcpu *v, struct tg_vcpu_stats *st);
+};
+
+struct tg_vm {
+	const struct tg_backend_ops *ops;
+	struct tg_memmap mem;     /* the slot table, kept for every backend */
+	struct tg_vcpu *vcpus[TG_MAX_VCPUS];
+	void *priv;
+};
+
+struct tg_vcpu {
+	struct tg_vm *vm;
+	int id;
+	struct kvm_run *run;
+	uint64_t exits;
+	void *priv;
+};
+
+extern const struct tg_backend_ops tg_model_ops;
+
+#endif

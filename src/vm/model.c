@@ -1,0 +1,257 @@
+/* The model backend: the API's operations on the software vCPU. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "../cpu/cpu.h"
+#include "../cpu/msr.h"
+
+static struct vcpu *cpu_of(struct tg_vcpu *v)
+{
+	return v->priv;
+}
+
+static int model_vm_create(struct tg_vm *vm)
+{
+	(void)vm;
+	return 0;
+}
+
+static void model_vm_destroy(struct tg_vm *vm)
+{
+	(void)vm;
+}
+
+static int model_check_extension(struct tg_vm *vm, long cap)
+{
+	(void)vm;
+	switch (cap) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_SET_GUEST_DEBUG:
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_INTERNAL_ERROR_DATA:
+		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return TG_MAX_SLOTS;
+	case KVM_CAP_MAX_VCPUS:
+	case KVM_CAP_NR_VCPUS:
+		return TG_MAX_VCPUS;
+	}
+	return 0;
+}
+
+static int model_vcpu_create(struct tg_vcpu *v)
+{
+	struct vcpu *c = aligned_alloc(64, (sizeof *c + 63) & ~(size_t)63);
+	if (!c)
+		return -ENOMEM;
+	int r = tg_cpu_init(c, &v->vm->mem, v->run);
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	c->id = v->id;
+	c->apic_base = 0xfee00000 | (1u << 11) | (v->id == 0 ? 1u << 8 : 0);
+	v->priv = c;
+	return 0;
+}
+
+static void model_vcpu_destroy(struct tg_vcpu *v)
+{
+	struct vcpu *c = cpu_of(v);
+	if (c) {
+		tg_cpu_free(c);
+		free(c);
+	}
+	v->priv = 0;
+}
+
+static int model_run(struct tg_vcpu *v)
+{
+	return tg_cpu_run(cpu_of(v));
+}
+
+static int model_get_regs(struct tg_vcpu *v, struct kvm_regs *r)
+{
+	struct vcpu *c = cpu_of(v);
+	const uint64_t *g = c->gpr;
+	*r = (struct kvm_regs){
+		.rax = g[R_RAX], .rbx = g[R_RBX], .rcx = g[R_RCX], .rdx = g[R_RDX],
+		.rsi = g[R_RSI], .rdi = g[R_RDI], .rsp = g[R_RSP], .rbp = g[R_RBP],
+		.r8 = g[R_R8], .r9 = g[R_R9], .r10 = g[R_R10], .r11 = g[R_R11],
+		.r12 = g[R_R12], .r13 = g[R_R13], .r14 = g[R_R14], .r15 = g[R_R15],
+		.rip = c->rip, .rflags = tg_get_rflags(c),
+	};
+	return 0;
+}
+
+static int model_set_regs(struct tg_vcpu *v, const struct kvm_regs *r)
+{
+	struct vcpu *c = cpu_of(v);
+	uint64_t *g = c->gpr;
+	g[R_RAX] = r->rax; g[R_RBX] = r->rbx; g[R_RCX] = r->rcx; g[R_RDX] = r->rdx;
+	g[R_RSI] = r->rsi; g[R_RDI] = r->rdi; g[R_RSP] = r->rsp; g[R_RBP] = r->rbp;
+	g[R_R8] = r->r8; g[R_R9] = r->r9; g[R_R10] = r->r10; g[R_R11] = r->r11;
+	g[R_R12] = r->r12; g[R_R13] = r->r13; g[R_R14] = r->r14; g[R_R15] = r->r15;
+	c->rip = r->rip;
+	/* Reserved bits: bit 1 reads 1, bits 63:22 and 15, 5, 3 read 0. */
+	tg_set_rflags(c, (r->rflags & 0x3f7fd5ull) | F_FIXED1);
+	/* KVM_SET_REGS drops a pending (not injected) exception [spec 7.6],
+	 * and a half-done instruction's I/O is abandoned. */
+	if (c->exc.pending && !c->exc.injected)
+		c->exc = (struct tg_exception){ 0 };
+	c->io_replay = (struct tg_replay){ 0 };
+	c->mmio_replay = (struct tg_replay){ 0 };
+	c->exit_pending = 0;
+	tg_recompute_mode(c);
+	return 0;
+}
+
+static int model_get_sregs(struct tg_vcpu *v, struct kvm_sregs *s)
+{
+	struct vcpu *c = cpu_of(v);
+	memset(s, 0, sizeof *s);
+	s->es = c->seg[S_ES]; s->cs = c->seg[S_CS]; s->ss = c->seg[S_SS];
+	s->ds = c->seg[S_DS]; s->fs = c->seg[S_FS]; s->gs = c->seg[S_GS];
+	s->tr = c->tr; s->ldt = c->ldt;
+	s->gdt = c->gdt; s->idt = c->idt;
+	s->cr0 = c->cr0; s->cr2 = c->cr2; s->cr3 = c->cr3; s->cr4 = c->cr4;
+	s->cr8 = c->cr8; s->efer = c->efer; s->apic_base = c->apic_base;
+	if (c->irq_pending >= 0)
+		s->interrupt_bitmap[c->irq_pending / 64] |= 1ull << (c->irq_pending % 64);
+	return 0;
+}
+
+/* KVM's kvm_is_valid_sregs() and CR checks. */
+static bool sregs_valid(const struct kvm_sregs *s)
+{
+	if ((s->cr0 & CR0_PG) && !(s->cr0 & CR0_PE))
+		return false;
+	if ((s->cr0 & CR0_NW) && !(s->cr0 & CR0_CD))
+		return false;
+	if (s->cr0 >> 32)
+		return false;
+	if (s->efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+		return false;
+	if ((s->efer & EFER_LME) && (s->cr0 & CR0_PG)) {
+		if (!(s->cr4 & CR4_PAE) || !(s->efer & EFER_LMA))
+			return false;
+		if (s->cr3 >> 40)
+			return false;
+	} else if (s->efer & EFER_LMA) {
+		return false;
+	}
+	/* CR4 bits the model does not offer */
+	const uint64_t cr4_ok = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE |
+				CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR |
+				CR4_OSXMMEXCPT | CR4_UMIP | CR4_FSGSBASE |
+				CR4_OSXSAVE | CR4_SMEP;
+	if (s->cr4 & ~cr4_ok)
+		return false;
+	return true;
+}
+
+static int model_set_sregs(struct tg_vcpu *v, const struct kvm_sregs *s)
+{
+	struct vcpu *c = cpu_of(v);
+	if (!sregs_valid(s))
+		return -EINVAL;
+	int irq = -1;
+	for (int i = 0; i < 256; i++)
+		if (s->interrupt_bitmap[i / 64] & (1ull << (i % 64))) {
+			if (irq >= 0)
+				return -EINVAL; /* KVM accepts one pending vector */
+			irq = i;
+		}
+	c->seg[S_ES] = s->es; c->seg[S_CS] = s->cs; c->seg[S_SS] = s->ss;
+	c->seg[S_DS] = s->ds; c->seg[S_FS] = s->fs; c->seg[S_GS] = s->gs;
+	c->tr = s->tr; c->ldt = s->ldt;
+	c->gdt = s->gdt; c->idt = s->idt;
+	c->cr0 = s->cr0 | CR0_ET; c->cr2 = s->cr2; c->cr3 = s->cr3;
+	c->cr4 = s->cr4; c->cr8 = s->cr8 & 0xf; c->efer = s->efer;
+	c->apic_base = s->apic_base;
+	c->irq_pending = (int16_t)irq;
+	tg_tlb_flush(c);
+	tg_recompute_mode(c);
+	return 0;
+}
+
+static int model_get_debugregs(struct tg_vcpu *v, struct kvm_debugregs *d)
+{
+	struct vcpu *c = cpu_of(v);
+	memset(d, 0, sizeof *d);
+	memcpy(d->db, c->dr, sizeof d->db);
+	d->dr6 = c->dr6;
+	d->dr7 = c->dr7;
+	return 0;
+}
+
+/* [spec 7.4]: flags must be 0, DR6/DR7 upper halves clear; values are
+ * stored as given. */
+static int model_set_debugregs(struct tg_vcpu *v, const struct kvm_debugregs *d)
+{
+	struct vcpu *c = cpu_of(v);
+	if (d->flags || (d->dr6 >> 32) || (d->dr7 >> 32))
+		return -EINVAL;
+	memcpy(c->dr, d->db, sizeof c->dr);
+	c->dr6 = d->dr6;
+	c->dr7 = d->dr7;
+	tg_recompute_boundary(c);
+	return 0;
+}
+
+static int model_get_msrs(struct tg_vcpu *v, struct kvm_msrs *m)
+{
+	struct vcpu *c = cpu_of(v);
+	uint32_t i;
+	for (i = 0; i < m->nmsrs; i++)
+		if (tg_msr_read(c, m->entries[i].index, (uint64_t *)&m->entries[i].data))
+			break;
+	return (int)i;
+}
+
+static int model_set_msrs(struct tg_vcpu *v, const struct kvm_msrs *m)
+{
+	struct vcpu *c = cpu_of(v);
+	uint32_t i;
+	for (i = 0; i < m->nmsrs; i++)
+		if (tg_msr_write(c, m->entries[i].index, m->entries[i].data, true))
+			break;
+	return (int)i;
+}
+
+static int model_set_budget(struct tg_vcpu *v, uint64_t insns)
+{
+	cpu_of(v)->budget = insns;
+	return 0;
+}
+
+static int model_get_stats(struct tg_vcpu *v, struct tg_vcpu_stats *st)
+{
+	struct vcpu *c = cpu_of(v);
+	st->insns_retired = c->insns_retired;
+	st->exceptions = c->exceptions_delivered;
+	st->blocks_decoded = c->blocks_decoded;
+	return 0;
+}
+
+const struct tg_backend_ops tg_model_ops = {
+	.name = "model",
+	.vm_create = model_vm_create,
+	.vm_destroy = model_vm_destroy,
+	.check_extension = model_check_extension,
+	.vcpu_create = model_vcpu_create,
+	.vcpu_destroy = model_vcpu_destroy,
+	.run = model_run,
+	.get_regs = model_get_regs,
+	.set_regs = model_set_regs,
+	.get_sregs = model_get_sregs,
+	.set_sregs = model_set_sregs,
+	.get_debugregs = model_get_debugregs,
+	.set_debugregs = model_set_debugregs,
+	.get_msrs = model_get_msrs,
+	.set_msrs = model_set_msrs,
+	.set_budget = model_set_budget,
+	.get_stats = model_get_stats,
+};
