@@ -179,3 +179,27 @@ struct kvm_sregs th_sregs(struct th *t)
 	tg_vcpu_get_sregs(t->vcpu, &s);
 	return s;
 }
+
+void th_gate64(struct th *t, int vec, uint64_t handler, int type, int dpl, int ist)
+{
+	uint64_t lo = (handler & 0xffff) | ((uint64_t)TH_SEL_CODE64 << 16) |
+		      ((uint64_t)(ist & 7) << 32) | ((uint64_t)(type & 0xf) << 40) |
+		      ((uint64_t)(dpl & 3) << 45) | (1ull << 47) |
+		      ((handler >> 16) & 0xffff) << 48;
+	put64(t, TH_IDT + vec * 16, lo);
+	put64(t, TH_IDT + vec * 16 + 8, handler >> 32);
+}
+
+void th_gate32(struct th *t, int vec, uint32_t handler, int type, int dpl)
+{
+	uint64_t d = (handler & 0xffff) | ((uint64_t)TH_SEL_CODE32 << 16) |
+		     ((uint64_t)(type & 0xf) << 40) | ((uint64_t)(dpl & 3) << 45) |
+		     (1ull << 47) | (uint64_t)(handler >> 16) << 48;
+	put64(t, TH_IDT + vec * 8, d);
+}
+
+void th_ivt(struct th *t, int vec, uint16_t seg, uint16_t off)
+{
+	memcpy(t->mem + vec * 4, &off, 2);
+	memcpy(t->mem + vec * 4 + 2, &seg, 2);
+}

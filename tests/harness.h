@@ -49,6 +49,13 @@ void th_long_mode(struct th *t, uint64_t rip, uint64_t rsp);
 void th_prot32(struct th *t, uint64_t rip, uint64_t rsp);
 void th_real(struct th *t, uint16_t cs, uint16_t ip);
 
+/* IDT gates [SDM 6.14.1 / 6.11]: 64-bit (16-byte) and 32-bit (8-byte)
+ * interrupt (type 14) or trap (type 15) gates into TH_IDT, code selector
+ * TH_SEL_CODE64 / TH_SEL_CODE32; real-mode IVT entries at 0. */
+void th_gate64(struct th *t, int vec, uint64_t handler, int type, int dpl, int ist);
+void th_gate32(struct th *t, int vec, uint32_t handler, int type, int dpl);
+void th_ivt(struct th *t, int vec, uint16_t seg, uint16_t off);
+
 /* One KVM_RUN: the exit reason, or a negative errno. */
 int th_run(struct th *t);
 /* Run until an exit other than KVM_EXIT_IO to ports 0xe9 (debug console,
