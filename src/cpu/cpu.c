@@ -424,10 +424,15 @@ static void exec_block(struct vcpu *c, unsigned limit)
 	c->blk_start = c->blk_cur = 0;
 }
 
-/* One instruction through the slow path (boundary work pending). */
+/* One instruction through the slow path (boundary work pending). An
+ * instruction that left through an I/O or MMIO exit is completed first,
+ * before any event is looked at (KVM completes the userspace I/O of the
+ * interrupted instruction before anything else); its boundary state from
+ * the first attempt (shadow, TF and RF at its start) still holds. */
 static void step_one(struct vcpu *c)
 {
-	if (!tg_boundary_before(c))
+	bool replay = c->boundary_work & BW_REPLAY;
+	if (!replay && !tg_boundary_before(c))
 		return;
 	struct tg_block *b = get_block(c);
 	const struct tg_insn *i = b->insn;
@@ -435,7 +440,8 @@ static void step_one(struct vcpu *c)
 	c->exit_block = 0;
 	c->blk_start = i;
 	c->blk_cur = i;
-	tg_boundary_insn_start(c, i);
+	if (!replay)
+		tg_boundary_insn_start(c, i);
 	i->fn(c, i);
 	c->insns_retired++;
 	c->blk_start = c->blk_cur = 0;
@@ -477,6 +483,13 @@ int tg_cpu_run(struct vcpu *c)
 			c->insns_retired += (uint64_t)(c->blk_cur - c->blk_start);
 			c->blk_start = c->blk_cur = 0;
 		}
+		/* The faulting instruction is abandoned: any I/O it had logged
+		 * belongs to an execution that will not complete. */
+		c->io_replay = (struct tg_replay){ 0 };
+		c->mmio_replay = (struct tg_replay){ 0 };
+		c->rf_loaded = false;
+		c->boundary_work &= ~BW_REPLAY;
+		c->boundary_work |= BW_EVENT;
 		break;
 	}
 	(void)first;
