@@ -16,8 +16,13 @@ int tg_cpu_init(struct vcpu *c, struct tg_memmap *mem, struct kvm_run *run)
 	c->mem = mem;
 	c->run = run;
 	c->blocks = calloc(TG_NBLOCKS, sizeof *c->blocks);
-	if (!c->blocks)
+	c->jcache = calloc(TG_JC_SIZE, sizeof *c->jcache);
+	if (!c->blocks || !c->jcache) {
+		free(c->blocks);
+		free(c->jcache);
 		return -ENOMEM;
+	}
+	c->jc_gen = 1;
 	tg_cpu_reset(c);
 	return 0;
 }
@@ -25,7 +30,9 @@ int tg_cpu_init(struct vcpu *c, struct tg_memmap *mem, struct kvm_run *run)
 void tg_cpu_free(struct vcpu *c)
 {
 	free(c->blocks);
+	free(c->jcache);
 	c->blocks = 0;
+	c->jcache = 0;
 }
 
 static void set_real_seg(struct kvm_segment *s, uint16_t sel, uint64_t base,
@@ -145,6 +152,7 @@ void tg_recompute_mode(struct vcpu *c)
 	}
 	if (old_cpl != c->cpl || !c->tlb_cur)
 		tg_tlb_select(c);
+	c->jc_gen++; /* CS base/limit, mode or CPL may have changed */
 	tg_recompute_boundary(c);
 }
 
@@ -375,7 +383,29 @@ static void decode_block(struct vcpu *c, struct tg_block *b, uint64_t phys,
 	mark_code_page(c, phys);
 }
 
+static struct tg_block *get_block_slow(struct vcpu *c);
+
+static inline struct tg_jc_entry *jc_slot(struct vcpu *c, uint64_t rip)
+{
+	return &c->jcache[(rip ^ (rip >> 12)) & (TG_JC_SIZE - 1)];
+}
+
 static struct tg_block *get_block(struct vcpu *c)
+{
+	struct tg_jc_entry *e = jc_slot(c, c->rip);
+	if (likely(e->rip == c->rip && e->gen == c->jc_gen)) {
+		struct tg_block *b = e->b;
+		if (likely(b->valid && b->phys == e->phys &&
+			   b->verified_gen == c->run_gen))
+			return b;
+	}
+	struct tg_block *b = get_block_slow(c);
+	if (b != &c->scratch)
+		*e = (struct tg_jc_entry){ c->rip, b->phys, b, c->jc_gen };
+	return b;
+}
+
+static struct tg_block *get_block_slow(struct vcpu *c)
 {
 	uint64_t phys;
 	unsigned avail;

@@ -42,6 +42,7 @@ void tg_tlb_flush(struct vcpu *c)
 {
 	tlb_clear(&c->tlb_sup);
 	tlb_clear(&c->tlb_user);
+	c->jc_gen++;
 	c->exit_block = 1;
 }
 
@@ -51,6 +52,7 @@ void tg_tlb_flush_page(struct vcpu *c, uint64_t lin)
 	c->tlb_sup.e[i] = (struct tg_tlb_entry){ TG_TLB_INVALID, TG_TLB_INVALID,
 						 TG_TLB_INVALID, 0, ~0ull };
 	c->tlb_user.e[i] = c->tlb_sup.e[i];
+	c->jc_gen++;
 	c->exit_block = 1;
 }
 

@@ -279,6 +279,8 @@ struct vcpu {
 	const struct tg_insn *blk_start, *blk_cur; /* for retired counts on longjmp */
 	uint32_t mem_generation;
 	uint32_t run_gen;          /* bumped per run: blocks re-verify their bytes */
+	uint32_t jc_gen;           /* bumped when RIP->block translations may change */
+	struct tg_jc_entry *jcache; /* TG_JC_SIZE entries */
 
 	/* run control */
 	jmp_buf jb;
@@ -296,6 +298,17 @@ struct vcpu {
 };
 
 #define TG_NBLOCKS 4096
+
+/* Jump cache: RIP -> decoded block, valid while jc_gen is unchanged (TLB
+ * flushes, mode/CPL/segment changes bump it), so a hit skips the CS checks,
+ * the fetch translation and the block hash. */
+#define TG_JC_SIZE 4096
+struct tg_jc_entry {
+	uint64_t rip;
+	uint64_t phys;
+	struct tg_block *b;
+	uint32_t gen;
+};
 
 /* The kvm_run area: struct kvm_run, then the port-I/O data page at the
  * offset KVM uses (KVM_PIO_PAGE_OFFSET = 1 page). */
