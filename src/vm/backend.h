@@ -10,6 +10,7 @@
 
 struct tg_backend_ops {
 	const char *name;
+	bool owns_run; /* vcpu_create sets v->run (KVM's mmap()ed page) */
 	int (*vm_create)(struct tg_vm *vm);
 	void (*vm_destroy)(struct tg_vm *vm);
 	/* called after vm.c has validated and updated vm->mem */
@@ -46,5 +47,6 @@ struct tg_vcpu {
 };
 
 extern const struct tg_backend_ops tg_model_ops;
+extern const struct tg_backend_ops tg_kvm_ops;
 
 #endif

@@ -24,6 +24,8 @@ static const struct tg_backend_ops *backend_for(enum tg_backend_kind kind)
 	switch (kind) {
 	case TG_BACKEND_MODEL:
 		return &tg_model_ops;
+	case TG_BACKEND_KVM:
+		return &tg_kvm_ops;
 	default:
 		return 0;
 	}
@@ -36,10 +38,8 @@ int tg_vm_create(enum tg_backend_kind kind, struct tg_vm **out)
 	*out = 0;
 	const struct tg_backend_ops *ops = backend_for(kind);
 	if (!ops) {
-		tg_set_last_error(kind == TG_BACKEND_KVM
-					  ? "the /dev/kvm backend is not part of this build yet"
-					  : "unknown backend");
-		return kind == TG_BACKEND_KVM ? -ENODEV : -EINVAL;
+		tg_set_last_error("unknown backend");
+		return -EINVAL;
 	}
 	struct tg_vm *vm = calloc(1, sizeof *vm);
 	if (!vm)
@@ -181,14 +181,17 @@ int tg_vcpu_create(struct tg_vm *vm, int id, struct tg_vcpu **out)
 		return -ENOMEM;
 	v->vm = vm;
 	v->id = id;
-	v->run = calloc(1, TG_RUN_SIZE);
-	if (!v->run) {
-		free(v);
-		return -ENOMEM;
+	if (!vm->ops->owns_run) {
+		v->run = calloc(1, TG_RUN_SIZE);
+		if (!v->run) {
+			free(v);
+			return -ENOMEM;
+		}
 	}
 	int r = vm->ops->vcpu_create(v);
 	if (r < 0) {
-		free(v->run);
+		if (!vm->ops->owns_run)
+			free(v->run);
 		free(v);
 		return r;
 	}
@@ -201,9 +204,11 @@ void tg_vcpu_destroy(struct tg_vcpu *v)
 {
 	if (!v)
 		return;
+	bool owns = v->vm->ops->owns_run;
 	v->vm->ops->vcpu_destroy(v);
 	v->vm->vcpus[v->id] = 0;
-	free(v->run);
+	if (!owns)
+		free(v->run);
 	free(v);
 }
 
