@@ -12,6 +12,8 @@
 bool tg_boundary_before(struct vcpu *c);
 /* Called right before the instruction's handler runs. */
 void tg_boundary_insn_start(struct vcpu *c, const struct tg_insn *d);
+/* Called when a fault aborted the running instruction. */
+void tg_boundary_fault(struct vcpu *c);
 /* Called after the handler completed normally. */
 void tg_boundary_after(struct vcpu *c, const struct tg_insn *d);
 

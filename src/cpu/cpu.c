@@ -464,14 +464,16 @@ static void step_one(struct vcpu *c)
 	bool replay = c->boundary_work & BW_REPLAY;
 	if (!replay && !tg_boundary_before(c))
 		return;
+	/* The fetch belongs to the instruction: a fetch fault inside a MOV SS
+	 * shadow is a fault inside the shadow. */
+	if (!replay)
+		tg_boundary_insn_start(c, 0);
 	struct tg_block *b = get_block(c);
 	const struct tg_insn *i = b->insn;
 	c->io_replay.pos = c->mmio_replay.pos = 0;
 	c->exit_block = 0;
 	c->blk_start = i;
 	c->blk_cur = i;
-	if (!replay)
-		tg_boundary_insn_start(c, i);
 	i->fn(c, i);
 	c->insns_retired++;
 	c->blk_start = c->blk_cur = 0;
@@ -517,7 +519,7 @@ int tg_cpu_run(struct vcpu *c)
 		 * belongs to an execution that will not complete. */
 		c->io_replay = (struct tg_replay){ 0 };
 		c->mmio_replay = (struct tg_replay){ 0 };
-		c->rf_loaded = false;
+		tg_boundary_fault(c);
 		c->boundary_work &= ~BW_REPLAY;
 		c->boundary_work |= BW_EVENT;
 		break;

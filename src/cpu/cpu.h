@@ -157,6 +157,17 @@ static inline unsigned tg_stack_asz(const struct vcpu *c)
 	return c->seg[S_SS].db ? 4 : 2;
 }
 
+/* A REP string instruction stops with iterations left (RIP stays on it):
+ * it continues with RF=1 so its code breakpoint does not fire again, and
+ * an event delivered now pushes RF=1 [SDM 17.3.1.1; spec 3.8]. */
+static inline void tg_rep_interrupted(struct vcpu *c)
+{
+	c->rflags |= F_RF;
+	c->rf_loaded = true;
+	c->boundary_work |= BW_RF; /* the slow path clears RF after the rest */
+	c->exit_block = 1;
+}
+
 /* Push/pop with the stack-address size and SS checks. */
 void tg_push(struct vcpu *c, unsigned size, uint64_t v);
 uint64_t tg_pop(struct vcpu *c, unsigned size);

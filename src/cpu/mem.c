@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "debug.h"
 
 /* ---- guest-physical ---- */
 
@@ -100,8 +101,12 @@ static uint8_t *translate(struct vcpu *c, uint64_t lin, int acc, uint64_t *phys)
 					    TG_TLB_INVALID, 0, page };
 	e->addend = (uintptr_t)host - lpage;
 	e->phys = page;
-	e->tag_r = lpage;
-	if ((perm & PERM_W) && (perm & PERM_DIRTY) && !phys_is_code(c, page))
+	/* Pages an enabled data breakpoint could hit stay out of the data
+	 * TLB: every access there must reach the breakpoint check. */
+	bool watched = (c->boundary_work & BW_DEBUG) && tg_debug_page_watched(c, lpage);
+	if (!watched)
+		e->tag_r = lpage;
+	if ((perm & PERM_W) && (perm & PERM_DIRTY) && !phys_is_code(c, page) && !watched)
 		e->tag_w = lpage;
 	if (perm & PERM_X)
 		e->tag_x = lpage;
@@ -276,7 +281,10 @@ uint64_t tg_seg_linear(struct vcpu *c, int seg, uint64_t off, unsigned size,
 uint64_t tg_read_slow(struct vcpu *c, int seg, uint64_t off, unsigned size)
 {
 	uint64_t lin = tg_seg_linear(c, seg, off, size, ACC_R);
-	return tg_read_lin(c, lin, size, ACC_R);
+	uint64_t v = tg_read_lin(c, lin, size, ACC_R);
+	if (unlikely(c->boundary_work & BW_DEBUG))
+		tg_debug_data_access(c, lin, size, false);
+	return v;
 }
 
 void tg_write_slow(struct vcpu *c, int seg, uint64_t off, unsigned size,
@@ -284,6 +292,8 @@ void tg_write_slow(struct vcpu *c, int seg, uint64_t off, unsigned size,
 {
 	uint64_t lin = tg_seg_linear(c, seg, off, size, ACC_W);
 	tg_write_lin(c, lin, size, v, ACC_W);
+	if (unlikely(c->boundary_work & BW_DEBUG))
+		tg_debug_data_access(c, lin, size, true);
 }
 
 uint64_t tg_rmw_read_slow(struct vcpu *c, int seg, uint64_t off, unsigned size)
@@ -295,7 +305,10 @@ uint64_t tg_rmw_read_slow(struct vcpu *c, int seg, uint64_t off, unsigned size)
 	translate(c, lin, ACC_W, &pa);
 	if (first < size)
 		translate(c, lin + first, ACC_W, &pa);
-	return tg_read_lin(c, lin, size, ACC_R);
+	uint64_t v = tg_read_lin(c, lin, size, ACC_R);
+	if (unlikely(c->boundary_work & BW_DEBUG))
+		tg_debug_data_access(c, lin, size, false);
+	return v;
 }
 
 /* ---- instruction fetch ---- */
@@ -329,8 +342,13 @@ static uint64_t io_access(struct vcpu *c, uint16_t port, unsigned size,
 			  bool out, uint64_t v)
 {
 	struct tg_replay *r = &c->io_replay;
-	if (r->pos < r->n)
+	if (r->pos < r->n) {
+		/* The access completes now (re-execution after the exit): an
+		 * I/O breakpoint trap belongs to this completed access. */
+		if (unlikely(c->boundary_work & BW_DEBUG))
+			tg_debug_io_access(c, port, size);
 		return r->data[r->pos++];
+	}
 	if (r->n >= TG_REPLAY_MAX)
 		tg_exit_unimplemented(c, 0);
 	struct kvm_run *run = c->run;

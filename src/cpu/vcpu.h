@@ -207,6 +207,20 @@ struct tg_replay {
 /* ---- shadows ---- */
 enum tg_shadow { SHADOW_NONE = 0, SHADOW_MOVSS = 1, SHADOW_STI = 2 };
 
+/* Vendor profile [spec 4.1]: Intel suppresses code breakpoints in a MOV SS
+ * shadow, AMD does not. Intel is the default. */
+enum tg_vendor { VENDOR_INTEL = 0, VENDOR_AMD = 1 };
+
+/* DR6 / pending-debug bits */
+#define DR6_B(n) (1u << (n))
+#define DR6_BMASK 0xfu
+#define DBG_ENABLED_BP (1u << 12)
+#define DR6_BD (1u << 13)
+#define DR6_BS (1u << 14)
+#define DR6_BT (1u << 15)
+#define DR6_ACTIVE_LOW 0xffff0ff0u
+#define DR7_GD (1u << 13)
+
 /* setjmp return codes of the run loop */
 enum { TG_JMP_EXCEPTION = 1, TG_JMP_EXIT = 2 };
 
@@ -257,7 +271,15 @@ struct vcpu {
 	bool tf_at_start;          /* RFLAGS.TF sampled before the instruction */
 	bool rf_at_start;
 	bool rf_loaded;            /* the instruction loaded RF from memory */
-	uint32_t pending_dbg;      /* held debug causes, VMX pending-dbg format */
+	uint32_t pending_dbg;      /* debug trap causes not yet delivered (DR6
+				      positions, active high: B0-B3, bit 12
+				      "enabled breakpoint", BD, BS, BT), held
+				      across a MOV SS shadow [spec 4.2, 4.3] */
+	uint32_t insn_dbg;         /* data/I-O breakpoint hits of the running
+				      instruction, merged when it completes */
+	bool suppress_ss;          /* the running instruction delivered its own
+				      event (INT n, INT3, INTO, ICEBP): no BS */
+	uint8_t vendor;            /* enum tg_vendor: where Intel and AMD differ */
 	bool nmi_pending, nmi_masked;
 	int16_t irq_pending;       /* KVM_INTERRUPT vector, or -1 */
 	bool halted;

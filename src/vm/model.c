@@ -5,6 +5,7 @@
 
 #include "backend.h"
 #include "../cpu/cpu.h"
+#include "../cpu/debug.h"
 #include "../cpu/msr.h"
 
 static struct vcpu *cpu_of(struct tg_vcpu *v)
@@ -197,7 +198,7 @@ static int model_set_debugregs(struct tg_vcpu *v, const struct kvm_debugregs *d)
 	memcpy(c->dr, d->db, sizeof c->dr);
 	c->dr6 = d->dr6;
 	c->dr7 = d->dr7;
-	tg_recompute_boundary(c);
+	tg_debug_regs_changed(c);
 	return 0;
 }
 
