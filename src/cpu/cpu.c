@@ -277,6 +277,7 @@ void tg_code_invalidate(struct vcpu *c, uint64_t gpa, uint64_t len)
 		if (b->valid && b->phys < hi && b->end_phys > lo)
 			b->valid = 0;
 	}
+	c->jc_gen++; /* jump-cache entries may point at dropped blocks */
 	for (int i = 0; i < TG_MAX_SLOTS; i++) {
 		struct tg_slot *s = &c->mem->slot[i];
 		if (!s->used)
@@ -294,6 +295,7 @@ void tg_code_flush_all(struct vcpu *c)
 {
 	for (unsigned i = 0; i < TG_NBLOCKS; i++)
 		c->blocks[i].valid = 0;
+	c->jc_gen++;
 	c->exit_block = 1;
 }
 
@@ -343,6 +345,9 @@ static void decode_block(struct vcpu *c, struct tg_block *b, uint64_t phys,
 {
 	uint64_t rip = c->rip;
 	unsigned off = 0, n = 0;
+	/* This slot's previous block may be in the jump cache. */
+	if (b->valid)
+		c->jc_gen++;
 	b->valid = 0;
 	b->phys = phys;
 	b->key = mode_key(c);
@@ -390,19 +395,24 @@ static inline struct tg_jc_entry *jc_slot(struct vcpu *c, uint64_t rip)
 	return &c->jcache[(rip ^ (rip >> 12)) & (TG_JC_SIZE - 1)];
 }
 
-static struct tg_block *get_block(struct vcpu *c)
+static __attribute__((noinline)) struct tg_block *get_block_miss(struct vcpu *c,
+								   struct tg_jc_entry *e)
 {
-	struct tg_jc_entry *e = jc_slot(c, c->rip);
-	if (likely(e->rip == c->rip && e->gen == c->jc_gen)) {
-		struct tg_block *b = e->b;
-		if (likely(b->valid && b->phys == e->phys &&
-			   b->verified_gen == c->run_gen))
-			return b;
-	}
 	struct tg_block *b = get_block_slow(c);
 	if (b != &c->scratch)
 		*e = (struct tg_jc_entry){ c->rip, b->phys, b, c->jc_gen };
 	return b;
+}
+
+static inline struct tg_block *get_block(struct vcpu *c)
+{
+	struct tg_jc_entry *e = jc_slot(c, c->rip);
+	/* jc_gen changes whenever an entry could be stale: TLB flushes, mode,
+	 * CPL or CS changes, block eviction or invalidation, a new run (whose
+	 * blocks must re-verify their bytes). */
+	if (likely(e->rip == c->rip && e->gen == c->jc_gen))
+		return e->b;
+	return get_block_miss(c, e);
 }
 
 static struct tg_block *get_block_slow(struct vcpu *c)
@@ -437,21 +447,30 @@ static struct tg_block *get_block_slow(struct vcpu *c)
 	return b;
 }
 
-/* Execute a decoded block until its end, a taken exit_block, or the budget. */
-static void exec_block(struct vcpu *c, unsigned limit)
+/* The fast path: decoded blocks back to back while no boundary work is
+ * pending, up to `limit` retired instructions. Kept out of tg_cpu_run so
+ * the setjmp there does not pin this loop's variables to the stack. */
+static __attribute__((noinline)) void run_fast(struct vcpu *c, uint64_t limit)
 {
-	struct tg_block *b = get_block(c);
-	unsigned n = b->n < limit ? b->n : limit;
-	const struct tg_insn *i = b->insn, *end = i + n;
-	c->exit_block = 0;
-	c->blk_start = i;
-	do {
-		c->blk_cur = i;
-		i->fn(c, i);
-		i++;
-	} while (i < end && !c->exit_block);
-	c->insns_retired += (uint64_t)(i - b->insn);
-	c->blk_start = c->blk_cur = 0;
+	while (likely(!c->boundary_work)) {
+		uint64_t left = limit - c->insns_retired;
+		if (unlikely(!left))
+			return;
+		struct tg_block *b = get_block(c);
+		unsigned n = b->n;
+		if (unlikely(left < n))
+			n = (unsigned)left;
+		const struct tg_insn *i = b->insn, *end = i + n;
+		c->exit_block = 0;
+		c->blk_start = i;
+		do {
+			c->blk_cur = i;
+			i->fn(c, i);
+			i++;
+		} while (i < end && !c->exit_block);
+		c->insns_retired += (uint64_t)(i - b->insn);
+		c->blk_start = 0;
+	}
 }
 
 /* One instruction through the slow path (boundary work pending). An
@@ -483,7 +502,6 @@ static void step_one(struct vcpu *c)
 int tg_cpu_run(struct vcpu *c)
 {
 	struct kvm_run *run = c->run;
-	volatile int first = 1;
 
 	tg_exit_complete(c); /* finish the IN/MMIO read of the previous exit */
 	if (run->immediate_exit) {
@@ -496,6 +514,7 @@ int tg_cpu_run(struct vcpu *c)
 		tg_code_flush_all(c);
 	}
 	c->run_gen++;
+	c->jc_gen++;
 	c->budget_start = c->insns_retired;
 	c->exit_ret = 0;
 
@@ -524,22 +543,16 @@ int tg_cpu_run(struct vcpu *c)
 		c->boundary_work |= BW_EVENT;
 		break;
 	}
-	(void)first;
 
+	uint64_t limit = c->budget ? c->budget_start + c->budget : ~0ull;
 	for (;;) {
-		uint64_t left = TG_BLOCK_MAX;
-		if (c->budget) {
-			uint64_t done = c->insns_retired - c->budget_start;
-			if (done >= c->budget) {
-				run->exit_reason = KVM_EXIT_INTR;
-				return -EINTR;
-			}
-			left = c->budget - done;
+		if (c->insns_retired >= limit) {
+			run->exit_reason = KVM_EXIT_INTR;
+			return -EINTR;
 		}
-		if (unlikely(c->boundary_work)) {
+		if (c->boundary_work)
 			step_one(c);
-			continue;
-		}
-		exec_block(c, left < TG_BLOCK_MAX ? (unsigned)left : TG_BLOCK_MAX);
+		else
+			run_fast(c, limit);
 	}
 }

@@ -84,9 +84,12 @@ static inline uint8_t *tg_tlb_hit(struct vcpu *c, uint64_t lin, unsigned size,
 				  int acc)
 {
 	struct tg_tlb_entry *e = &c->tlb_cur->e[(lin >> 12) & (TG_TLB_SIZE - 1)];
-	uint64_t page = lin & ~0xfffull;
 	uint64_t tag = acc == ACC_W ? e->tag_w : acc == ACC_R ? e->tag_r : e->tag_x;
-	if (tag == page && (lin & 0xfff) + size <= 4096)
+	/* One compare covers "same page and naturally aligned" (the low bits
+	 * of an aligned access are zero, as in the tag); an unaligned access
+	 * inside the page takes the second test. */
+	if (__builtin_expect((lin & (~0xfffull | (size - 1))) == tag, 1) ||
+	    (tag == (lin & ~0xfffull) && (lin & 0xfff) + size <= 4096))
 		return (uint8_t *)(uintptr_t)(lin + e->addend);
 	return 0;
 }
