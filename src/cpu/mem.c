@@ -32,11 +32,15 @@ static bool phys_is_code(struct vcpu *c, uint64_t gpa)
 
 /* ---- TLB ---- */
 
+static const struct tg_tlb_entry tlb_empty = { TG_TLB_INVALID, TG_TLB_INVALID,
+					       TG_TLB_INVALID, 0 };
+
 static void tlb_clear(struct tg_tlb *t)
 {
-	for (unsigned i = 0; i < TG_TLB_SIZE; i++)
-		t->e[i] = (struct tg_tlb_entry){ TG_TLB_INVALID, TG_TLB_INVALID,
-						 TG_TLB_INVALID, 0, ~0ull };
+	for (unsigned i = 0; i < TG_TLB_SIZE; i++) {
+		t->e[i] = tlb_empty;
+		t->phys[i] = ~0ull;
+	}
 }
 
 void tg_tlb_flush(struct vcpu *c)
@@ -50,9 +54,8 @@ void tg_tlb_flush(struct vcpu *c)
 void tg_tlb_flush_page(struct vcpu *c, uint64_t lin)
 {
 	unsigned i = (lin >> 12) & (TG_TLB_SIZE - 1);
-	c->tlb_sup.e[i] = (struct tg_tlb_entry){ TG_TLB_INVALID, TG_TLB_INVALID,
-						 TG_TLB_INVALID, 0, ~0ull };
-	c->tlb_user.e[i] = c->tlb_sup.e[i];
+	c->tlb_sup.e[i] = c->tlb_user.e[i] = tlb_empty;
+	c->tlb_sup.phys[i] = c->tlb_user.phys[i] = ~0ull;
 	c->jc_gen++;
 	c->exit_block = 1;
 }
@@ -65,9 +68,9 @@ void tg_tlb_select(struct vcpu *c)
 void tg_tlb_drop_writes_to(struct vcpu *c, uint64_t phys_page)
 {
 	for (unsigned i = 0; i < TG_TLB_SIZE; i++) {
-		if (c->tlb_sup.e[i].phys == phys_page)
+		if (c->tlb_sup.phys[i] == phys_page)
 			c->tlb_sup.e[i].tag_w = TG_TLB_INVALID;
-		if (c->tlb_user.e[i].phys == phys_page)
+		if (c->tlb_user.phys[i] == phys_page)
 			c->tlb_user.e[i].tag_w = TG_TLB_INVALID;
 	}
 }
@@ -94,13 +97,13 @@ static uint8_t *translate(struct vcpu *c, uint64_t lin, int acc, uint64_t *phys)
 	if (!host)
 		return 0;
 	struct tg_tlb *t = user ? &c->tlb_user : &c->tlb_sup;
-	struct tg_tlb_entry *e = &t->e[(lin >> 12) & (TG_TLB_SIZE - 1)];
+	unsigned idx = (lin >> 12) & (TG_TLB_SIZE - 1);
+	struct tg_tlb_entry *e = &t->e[idx];
 	uint64_t lpage = lin & ~0xfffull;
-	if (e->phys != page || e->addend != (uintptr_t)host - lpage)
-		*e = (struct tg_tlb_entry){ TG_TLB_INVALID, TG_TLB_INVALID,
-					    TG_TLB_INVALID, 0, page };
+	if (t->phys[idx] != page || e->addend != (uintptr_t)host - lpage)
+		*e = tlb_empty;
 	e->addend = (uintptr_t)host - lpage;
-	e->phys = page;
+	t->phys[idx] = page;
 	/* Pages an enabled data breakpoint could hit stay out of the data
 	 * TLB: every access there must reach the breakpoint check. */
 	bool watched = (c->boundary_work & BW_DEBUG) && tg_debug_page_watched(c, lpage);
@@ -236,7 +239,7 @@ void tg_write_lin(struct vcpu *c, uint64_t lin, unsigned size, uint64_t v,
 
 static bool canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a; /* no signed-shift UB */
 }
 
 static _Noreturn void seg_fault(struct vcpu *c, int seg)
@@ -328,9 +331,10 @@ uint64_t tg_fetch_linear(struct vcpu *c, uint64_t rip)
 
 uint8_t *tg_fetch_host(struct vcpu *c, uint64_t lin, uint64_t *phys)
 {
-	struct tg_tlb_entry *e = &c->tlb_cur->e[(lin >> 12) & (TG_TLB_SIZE - 1)];
+	unsigned idx = (lin >> 12) & (TG_TLB_SIZE - 1);
+	struct tg_tlb_entry *e = &c->tlb_cur->e[idx];
 	if (likely(e->tag_x == (lin & ~0xfffull))) {
-		*phys = e->phys | (lin & 0xfff);
+		*phys = c->tlb_cur->phys[idx] | (lin & 0xfff);
 		return (uint8_t *)(uintptr_t)(lin + e->addend);
 	}
 	return translate(c, lin, ACC_X, phys);

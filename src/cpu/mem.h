@@ -74,7 +74,8 @@ void tg_io_out(struct vcpu *c, uint16_t port, unsigned size, uint64_t v);
 /* ---- fast paths ----
  * Segments whose checks cannot fail for any in-range offset (64-bit mode
  * with base 0; 32-bit base 0, limit 4 GiB, readable/writable) are marked in
- * flat_r/flat_w by tg_recompute_mode(); then an access is a TLB tag compare. */
+ * flat_r/flat_w by tg_recompute_mode(); then a naturally aligned access is
+ * one TLB tag compare (unaligned ones go through the slow path). */
 static inline bool tg_seg_flat(const struct vcpu *c, int seg, int acc)
 {
 	return ((acc == ACC_W ? c->flat_w : c->flat_r) >> seg) & 1;
@@ -99,10 +100,13 @@ static inline uint8_t *tg_tlb_hit(struct vcpu *c, uint64_t lin, unsigned size,
 						    uint64_t off)               \
 	{                                                                       \
 		if (tg_seg_flat(c, seg, ACC_R)) {                               \
-			uint8_t *p = tg_tlb_hit(c, off, bits / 8, ACC_R);       \
-			if (p) {                                                \
+			struct tg_tlb_entry *e =                                \
+				&c->tlb_cur->e[(off >> 12) & (TG_TLB_SIZE - 1)];\
+			if (__builtin_expect((off & (~0xfffull | (bits / 8 - 1))) \
+					     == e->tag_r, 1)) {                 \
 				uint##bits##_t v;                               \
-				memcpy(&v, p, sizeof v);                        \
+				memcpy(&v, (void *)(uintptr_t)(off + e->addend),\
+				       sizeof v);                               \
 				return v;                                       \
 			}                                                       \
 		}                                                               \
@@ -112,9 +116,12 @@ static inline uint8_t *tg_tlb_hit(struct vcpu *c, uint64_t lin, unsigned size,
 					  uint##bits##_t v)                     \
 	{                                                                       \
 		if (tg_seg_flat(c, seg, ACC_W)) {                               \
-			uint8_t *p = tg_tlb_hit(c, off, bits / 8, ACC_W);       \
-			if (p) {                                                \
-				memcpy(p, &v, sizeof v);                        \
+			struct tg_tlb_entry *e =                                \
+				&c->tlb_cur->e[(off >> 12) & (TG_TLB_SIZE - 1)];\
+			if (__builtin_expect((off & (~0xfffull | (bits / 8 - 1))) \
+					     == e->tag_w, 1)) {                 \
+				memcpy((void *)(uintptr_t)(off + e->addend), &v,\
+				       sizeof v);                               \
 				return;                                         \
 			}                                                       \
 		}                                                               \

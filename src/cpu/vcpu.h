@@ -159,12 +159,12 @@ struct tg_block {
 struct tg_tlb_entry {
 	uint64_t tag_r, tag_w, tag_x; /* linear page address, or TG_TLB_INVALID */
 	uintptr_t addend;             /* host = linear + addend */
-	uint64_t phys;                /* guest-physical page address */
 };
 #define TG_TLB_INVALID 1ull /* never a page-aligned address */
 
 struct tg_tlb {
-	struct tg_tlb_entry e[TG_TLB_SIZE];
+	struct tg_tlb_entry e[TG_TLB_SIZE]; /* 32 bytes each: cheap indexing */
+	uint64_t phys[TG_TLB_SIZE];         /* guest-physical page of entry i */
 };
 
 /* ---- guest memory slots (owned by the VM; the vCPU keeps a pointer) ---- */
