@@ -66,7 +66,44 @@ int tg_vcpu_set_debugregs(struct tg_vcpu *vcpu, const struct kvm_debugregs *dreg
 int tg_vcpu_get_msrs(struct tg_vcpu *vcpu, struct kvm_msrs *msrs);
 int tg_vcpu_set_msrs(struct tg_vcpu *vcpu, const struct kvm_msrs *msrs);
 
+/* KVM_ENABLE_CAP on the VM: KVM_CAP_EXCEPTION_PAYLOAD and
+ * KVM_CAP_X86_TRIPLE_FAULT_EVENT (args[0] = 1 to enable). */
+int tg_vm_enable_cap(struct tg_vm *vm, const struct kvm_enable_cap *cap);
+
+/* KVM_GET_VCPU_EVENTS / KVM_SET_VCPU_EVENTS with KVM's validation and the
+ * pending/injected and payload semantics of KVM_CAP_EXCEPTION_PAYLOAD. */
+int tg_vcpu_get_vcpu_events(struct tg_vcpu *vcpu, struct kvm_vcpu_events *ev);
+int tg_vcpu_set_vcpu_events(struct tg_vcpu *vcpu, const struct kvm_vcpu_events *ev);
+/* KVM_INTERRUPT (userspace irqchip): queue one external interrupt;
+ * -EEXIST if one is already queued, -EINVAL for irq > 255. */
+int tg_vcpu_interrupt(struct tg_vcpu *vcpu, const struct kvm_interrupt *irq);
+/* KVM_NMI: make an NMI pending. */
+int tg_vcpu_nmi(struct tg_vcpu *vcpu);
+
 /* ---- trapgate extensions (no KVM equivalent) ---- */
+
+/* The part of the vCPU state KVM's ABI cannot express (spec 4.3: KVM has
+ * no field for pending debug exceptions outside nesting). Together with
+ * regs, sregs, debugregs, MSRs and vcpu events it is the whole state at an
+ * instruction boundary, so a vCPU saved inside a MOV SS shadow with a held
+ * data-breakpoint cause and restored elsewhere delivers the same #DB. */
+#define TG_VENDOR_INTEL 0
+#define TG_VENDOR_AMD 1
+struct tg_debug_state {
+	__u32 pending_dbg; /* held #DB causes in DR6 bit positions, all active
+			      high: B0-B3 (bits 0-3), bit 12 (an enabled
+			      breakpoint matched), BD (13), BS (14), BT (15) */
+	__u8 shadow;       /* 0, KVM_X86_SHADOW_INT_MOV_SS or _STI: the
+			      interrupt shadow the next instruction runs in */
+	__u8 vendor;       /* TG_VENDOR_*: where Intel and AMD differ (code
+			      breakpoints inside a MOV SS shadow) */
+	__u8 pad[2];       /* must be 0 */
+	__u64 reserved[6]; /* must be 0 */
+};
+#define TG_PENDING_DBG_MASK 0x0000f00fu
+int tg_vcpu_get_debug_state(struct tg_vcpu *vcpu, struct tg_debug_state *st);
+int tg_vcpu_set_debug_state(struct tg_vcpu *vcpu, const struct tg_debug_state *st);
+
 
 /* Bound the next runs: at most `insns` guest instructions retire before
  * tg_vcpu_run returns -EINTR (KVM_EXIT_INTR). 0 means unbounded. On the kvm

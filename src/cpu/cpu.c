@@ -136,6 +136,7 @@ void tg_recompute_mode(struct vcpu *c)
 		c->cpl = 3;
 	else
 		c->cpl = c->seg[S_SS].dpl; /* SS.DPL is always CPL [SDM 5.5] */
+	c->rip_mask = c->mode == MODE_LONG64 ? ~0ull : 0xffffffffull;
 
 	c->flat_r = c->flat_w = 0;
 	for (int s = 0; s < 6; s++) {
@@ -251,22 +252,53 @@ static inline struct tg_block *block_slot(struct vcpu *c, uint64_t phys)
 	return &c->blocks[(h >> 40) & (TG_NBLOCKS - 1)];
 }
 
-/* Mark a physical page as holding decoded code: its write TLB entries are
- * dropped so every write there goes through tg_write_slow, which
- * invalidates the blocks (self-modifying code). */
-static void mark_code_page(struct vcpu *c, uint64_t phys)
+/* Self-modifying code. Each RAM page that decoded blocks were built from
+ * has a bitmap of those bytes; the page's write TLB entries are dropped, so
+ * every store there reaches tg_code_written(), which invalidates the page's
+ * blocks only when the store overlaps decoded bytes (data sharing a page
+ * with code stays cheap). */
+static uint8_t **code_map_slot(struct vcpu *c, uint64_t phys)
 {
 	for (int i = 0; i < TG_MAX_SLOTS; i++) {
 		struct tg_slot *s = &c->mem->slot[i];
-		if (s->used && phys >= s->gpa && phys < s->gpa + s->size) {
-			uint64_t pg = (phys - s->gpa) >> 12;
-			if (!(s->code_bitmap[pg >> 3] & (1u << (pg & 7)))) {
-				s->code_bitmap[pg >> 3] |= 1u << (pg & 7);
-				tg_tlb_drop_writes_to(c, phys & ~0xfffull);
-			}
+		if (s->used && phys >= s->gpa && phys - s->gpa < s->size)
+			return &s->code_bytes[(phys - s->gpa) >> 12];
+	}
+	return 0;
+}
+
+static void mark_code(struct vcpu *c, uint64_t phys, unsigned len)
+{
+	uint8_t **slot = code_map_slot(c, phys);
+	if (!slot)
+		return;
+	if (!*slot) {
+		*slot = calloc(512, 1);
+		if (!*slot)
+			return; /* out of memory: SMC then goes unnoticed only
+				   for blocks verified at the next run entry */
+		tg_tlb_drop_writes_to(c, phys & ~0xfffull);
+	}
+	for (unsigned o = phys & 0xfff, e = o + len; o < e && o < 4096; o++)
+		(*slot)[o >> 3] |= 1u << (o & 7);
+}
+
+bool tg_code_page(struct vcpu *c, uint64_t phys)
+{
+	uint8_t **slot = code_map_slot(c, phys);
+	return slot && *slot;
+}
+
+void tg_code_written(struct vcpu *c, uint64_t phys, unsigned len)
+{
+	uint8_t **slot = code_map_slot(c, phys);
+	if (!slot || !*slot)
+		return;
+	for (unsigned o = phys & 0xfff, e = o + len; o < e && o < 4096; o++)
+		if ((*slot)[o >> 3] & (1u << (o & 7))) {
+			tg_code_invalidate(c, phys, len);
 			return;
 		}
-	}
 }
 
 void tg_code_invalidate(struct vcpu *c, uint64_t gpa, uint64_t len)
@@ -278,15 +310,12 @@ void tg_code_invalidate(struct vcpu *c, uint64_t gpa, uint64_t len)
 			b->valid = 0;
 	}
 	c->jc_gen++; /* jump-cache entries may point at dropped blocks */
-	for (int i = 0; i < TG_MAX_SLOTS; i++) {
-		struct tg_slot *s = &c->mem->slot[i];
-		if (!s->used)
-			continue;
-		for (uint64_t p = lo; p < hi; p += 4096)
-			if (p >= s->gpa && p < s->gpa + s->size) {
-				uint64_t pg = (p - s->gpa) >> 12;
-				s->code_bitmap[pg >> 3] &= ~(1u << (pg & 7));
-			}
+	for (uint64_t p = lo; p < hi; p += 4096) {
+		uint8_t **slot = code_map_slot(c, p);
+		if (slot) {
+			free(*slot);
+			*slot = 0;
+		}
 	}
 	c->exit_block = 1;
 }
@@ -364,6 +393,14 @@ static void decode_block(struct vcpu *c, struct tg_block *b, uint64_t phys,
 				tg_raise_ud(c);
 			tg_raise_gp(c, 0); /* DEC_GP: longer than 15 bytes */
 		}
+		/* Every byte of an instruction must lie inside CS, or the fetch
+		 * takes #GP(0) [SDM 6.3 / 3.4.5.1] (64-bit mode has no limit). */
+		if (c->mode != MODE_LONG64 &&
+		    rip + off + d->len - 1 > c->seg[S_CS].limit) {
+			if (n > 0)
+				break;
+			tg_raise_gp(c, 0);
+		}
 		if (crosses) {
 			select_handler(d);
 			b->n = 1;
@@ -385,14 +422,14 @@ static void decode_block(struct vcpu *c, struct tg_block *b, uint64_t phys,
 	b->end_phys = phys + off;
 	b->verified_gen = c->run_gen;
 	b->valid = 1;
-	mark_code_page(c, phys);
+	mark_code(c, phys, off);
 }
 
 static struct tg_block *get_block_slow(struct vcpu *c);
 
 static inline struct tg_jc_entry *jc_slot(struct vcpu *c, uint64_t rip)
 {
-	return &c->jcache[(rip ^ (rip >> 12)) & (TG_JC_SIZE - 1)];
+	return &c->jcache[rip & (TG_JC_SIZE - 1)];
 }
 
 static __attribute__((noinline)) struct tg_block *get_block_miss(struct vcpu *c,
@@ -428,7 +465,9 @@ static struct tg_block *get_block_slow(struct vcpu *c)
 		tg_exit_unimplemented(c, 0);
 	}
 	struct tg_block *b = block_slot(c, phys);
-	if (likely(b->valid && b->phys == phys && b->key == mode_key(c))) {
+	if (likely(b->valid && b->phys == phys && b->key == mode_key(c) &&
+		   (c->mode == MODE_LONG64 ||
+		    c->rip + b->nbytes - 1 <= c->seg[S_CS].limit))) {
 		if (likely(b->verified_gen == c->run_gen))
 			return b;
 		/* First use in this run: the VMM may have rewritten guest code
@@ -447,6 +486,25 @@ static struct tg_block *get_block_slow(struct vcpu *c)
 	return b;
 }
 
+/* Inside a fast-path block only the block's last instruction can move RIP
+ * anywhere but sequentially, so the running (or faulting, or exiting)
+ * instruction is the one whose address RIP holds; if none matches, the
+ * last instruction completed. */
+uint64_t tg_retired_now(const struct vcpu *c)
+{
+	if (!c->blk_start)
+		return c->insns_retired;
+	uint64_t rip = c->blk_rip;
+	const struct tg_insn *i = c->blk_start;
+	unsigned k = 0, n = c->blk_n;
+	for (; k < n; k++) {
+		if (((rip) & c->rip_mask) == c->rip)
+			return c->blk_base + k;
+		rip += i[k].len;
+	}
+	return c->blk_base + k;
+}
+
 /* The fast path: decoded blocks back to back while no boundary work is
  * pending, up to `limit` retired instructions. Kept out of tg_cpu_run so
  * the setjmp there does not pin this loop's variables to the stack. */
@@ -460,14 +518,16 @@ static __attribute__((noinline)) void run_fast(struct vcpu *c, uint64_t limit)
 		unsigned n = b->n;
 		if (unlikely(left < n))
 			n = (unsigned)left;
-		const struct tg_insn *i = b->insn, *end = i + n;
-		c->exit_block = 0;
+		const struct tg_insn *i = b->insn;
+		c->exit_block = (uintptr_t)(i + n);
 		c->blk_start = i;
+		c->blk_rip = c->rip;
+		c->blk_base = c->insns_retired;
+		c->blk_n = n;
 		do {
-			c->blk_cur = i;
 			i->fn(c, i);
 			i++;
-		} while (i < end && !c->exit_block);
+		} while ((uintptr_t)i < c->exit_block);
 		c->insns_retired += (uint64_t)(i - b->insn);
 		c->blk_start = 0;
 	}
@@ -491,11 +551,8 @@ static void step_one(struct vcpu *c)
 	const struct tg_insn *i = b->insn;
 	c->io_replay.pos = c->mmio_replay.pos = 0;
 	c->exit_block = 0;
-	c->blk_start = i;
-	c->blk_cur = i;
 	i->fn(c, i);
 	c->insns_retired++;
-	c->blk_start = c->blk_cur = 0;
 	tg_boundary_after(c, i);
 }
 
@@ -523,16 +580,16 @@ int tg_cpu_run(struct vcpu *c)
 		break;
 	case TG_JMP_EXIT:
 		if (c->blk_start) {
-			c->insns_retired += (uint64_t)(c->blk_cur - c->blk_start);
-			c->blk_start = c->blk_cur = 0;
+			c->insns_retired = tg_retired_now(c);
+			c->blk_start = 0;
 		}
 		return c->exit_ret;
 	case TG_JMP_EXCEPTION:
 		/* The faulting instruction did not retire; those before it
 		 * in the block did. */
 		if (c->blk_start) {
-			c->insns_retired += (uint64_t)(c->blk_cur - c->blk_start);
-			c->blk_start = c->blk_cur = 0;
+			c->insns_retired = tg_retired_now(c);
+			c->blk_start = 0;
 		}
 		/* The faulting instruction is abandoned: any I/O it had logged
 		 * belongs to an execution that will not complete. */

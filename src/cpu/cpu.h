@@ -27,6 +27,10 @@ void tg_recompute_boundary(struct vcpu *c);
 
 /* Decoded code cache: drop blocks overlapping a guest-physical range. */
 void tg_code_invalidate(struct vcpu *c, uint64_t gpa, uint64_t len);
+/* Does this physical page hold decoded code (its stores take the slow path)? */
+bool tg_code_page(struct vcpu *c, uint64_t phys);
+/* A store to a code page: invalidates blocks if it overlaps decoded bytes. */
+void tg_code_written(struct vcpu *c, uint64_t phys, unsigned len);
 void tg_code_flush_all(struct vcpu *c);
 
 /* ---- exceptions (except.c) ----
@@ -69,7 +73,7 @@ _Noreturn void tg_exit_unimplemented(struct vcpu *c, const struct tg_insn *d);
 void tg_op_unimplemented(struct vcpu *c, const struct tg_insn *d);
 
 /* ---- operands ---- */
-static inline uint64_t tg_ea(const struct vcpu *c, const struct tg_insn *d)
+static inline __attribute__((always_inline)) uint64_t tg_ea(const struct vcpu *c, const struct tg_insn *d)
 {
 	uint64_t a = (int64_t)d->disp;
 	if (d->base < 16)
@@ -145,8 +149,7 @@ static inline void tg_rm_write(struct vcpu *c, const struct tg_insn *d,
  * CS limit is caught by the fetch (#GP) [SDM 6.3]. */
 static inline void tg_advance(struct vcpu *c, const struct tg_insn *d)
 {
-	uint64_t n = c->rip + d->len;
-	c->rip = c->mode == MODE_LONG64 ? n : (uint32_t)n;
+	c->rip = (c->rip + d->len) & c->rip_mask;
 }
 
 /* Stack-address size: SS.B outside 64-bit mode [SDM 6.2.3]. */
@@ -167,6 +170,9 @@ static inline void tg_rep_interrupted(struct vcpu *c)
 	c->boundary_work |= BW_RF; /* the slow path clears RF after the rest */
 	c->exit_block = 1;
 }
+
+/* Instructions retired before the one now running (RDTSC, budgets). */
+uint64_t tg_retired_now(const struct vcpu *c);
 
 /* Push/pop with the stack-address size and SS checks. */
 void tg_push(struct vcpu *c, unsigned size, uint64_t v);

@@ -284,6 +284,16 @@ prefixes_done:
 		uint8_t modrm = b[pos++];
 		d->mod = modrm >> 6;
 		d->reg = ((modrm >> 3) & 7) | ((d->rex & 4) << 1);
+		/* Opcode-extension groups: ModRM.reg selects the operation and
+		 * REX.R does not apply [SDM Vol. 2 A.4, Table A-6]. */
+		if (d->map == 0 ? (opc & 0xfc) == 0x80 || opc == 0x8f ||
+				  opc == 0xc0 || opc == 0xc1 || opc == 0xc6 ||
+				  opc == 0xc7 || (opc & 0xfc) == 0xd0 ||
+				  opc == 0xf6 || opc == 0xf7 || opc >= 0xfe
+				: d->map == 1 && (opc <= 0x01 || opc == 0x0d ||
+				  opc == 0x18 || (opc >= 0x71 && opc <= 0x73) ||
+				  opc == 0xae || opc == 0xba || opc == 0xc7))
+			d->reg &= 7;
 		unsigned rm = modrm & 7;
 		/* MOV CR/DR (0F 20-23) always use a register operand: mod is
 		 * ignored [SDM MOV-Move to/from Control Registers]. */
@@ -406,7 +416,8 @@ bool tg_insn_ends_block(const struct tg_insn *d)
 {
 	if (d->map == 0) {
 		switch (d->opc) {
-		case 0x70 ... 0x7f: /* Jcc */
+		/* Jcc (70-7F, 0F 80-8F) does not end a block: a taken one
+		 * sets exit_block (flow.c), the fall-through continues. */
 		case 0x9a: case 0xea: /* far call/jmp */
 		case 0xc2: case 0xc3: case 0xca: case 0xcb: /* returns */
 		case 0xcc: case 0xcd: case 0xce: case 0xcf: /* INT, IRET */
@@ -427,7 +438,6 @@ bool tg_insn_ends_block(const struct tg_insn *d)
 	}
 	if (d->map == 1) {
 		switch (d->opc) {
-		case 0x80 ... 0x8f: /* Jcc */
 		case 0x00: case 0x01: /* descriptor tables, LMSW, INVLPG, SWAPGS */
 		case 0x05: case 0x07: case 0x34: case 0x35: /* SYSCALL etc */
 		case 0x06: case 0x08: case 0x09:

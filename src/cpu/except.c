@@ -35,6 +35,14 @@ void tg_queue_exception(struct vcpu *c, int vector, bool has_err, uint32_t err,
 	 * exception raised during it combines with the first. */
 	if (c->exc.injected || c->exc.pending) {
 		int first = c->exc.vector;
+		/* "Processors update CR2 whenever a page fault is detected ...
+		 * even if the page fault results in a double fault or occurs
+		 * during the delivery of a double fault" [SDM 6.15 Interrupt
+		 * 14, footnote]: a #PF absorbed into #DF or a shutdown still
+		 * writes its address; delivered #PFs write it at delivery. */
+		if (vector == EXC_PF && has_payload &&
+		    (first == EXC_DF || exception_class(first) == CLASS_PF))
+			c->cr2 = payload;
 		if (first == EXC_DF) {
 			/* Any exception while delivering #DF: shutdown. */
 			c->exc = (struct tg_exception){ 0 };

@@ -18,18 +18,6 @@ uint8_t *tg_phys_ptr(struct vcpu *c, uint64_t gpa, uint64_t len)
 	return 0;
 }
 
-static bool phys_is_code(struct vcpu *c, uint64_t gpa)
-{
-	for (int i = 0; i < TG_MAX_SLOTS; i++) {
-		const struct tg_slot *s = &c->mem->slot[i];
-		if (s->used && gpa >= s->gpa && gpa - s->gpa < s->size) {
-			uint64_t pg = (gpa - s->gpa) >> 12;
-			return s->code_bitmap[pg >> 3] & (1u << (pg & 7));
-		}
-	}
-	return false;
-}
-
 /* ---- TLB ---- */
 
 static const struct tg_tlb_entry tlb_empty = { TG_TLB_INVALID, TG_TLB_INVALID,
@@ -109,7 +97,7 @@ static uint8_t *translate(struct vcpu *c, uint64_t lin, int acc, uint64_t *phys)
 	bool watched = (c->boundary_work & BW_DEBUG) && tg_debug_page_watched(c, lpage);
 	if (!watched)
 		e->tag_r = lpage;
-	if ((perm & PERM_W) && (perm & PERM_DIRTY) && !phys_is_code(c, page) && !watched)
+	if ((perm & PERM_W) && (perm & PERM_DIRTY) && !tg_code_page(c, page) && !watched)
 		e->tag_w = lpage;
 	if (perm & PERM_X)
 		e->tag_x = lpage;
@@ -206,8 +194,8 @@ void tg_write_lin(struct vcpu *c, uint64_t lin, unsigned size, uint64_t v,
 		uint64_t pa;
 		uint8_t *p = translate(c, lin, acc, &pa);
 		if (p) {
-			if (phys_is_code(c, pa & ~0xfffull))
-				tg_code_invalidate(c, pa, size);
+			if (tg_code_page(c, pa))
+				tg_code_written(c, pa, size);
 			memcpy(p, &v, size);
 		} else {
 			mmio_access(c, pa, size, true, v);
@@ -219,16 +207,16 @@ void tg_write_lin(struct vcpu *c, uint64_t lin, unsigned size, uint64_t v,
 	uint8_t *p1 = translate(c, lin, acc, &pa1);
 	uint8_t *p2 = translate(c, lin + first, acc, &pa2);
 	if (p1) {
-		if (phys_is_code(c, pa1 & ~0xfffull))
-			tg_code_invalidate(c, pa1, first);
+		if (tg_code_page(c, pa1))
+			tg_code_written(c, pa1, first);
 		memcpy(p1, &v, first);
 	} else {
 		mmio_access(c, pa1, first, true, v);
 	}
 	uint64_t hi = v >> (8 * first);
 	if (p2) {
-		if (phys_is_code(c, pa2 & ~0xfffull))
-			tg_code_invalidate(c, pa2, size - first);
+		if (tg_code_page(c, pa2))
+			tg_code_written(c, pa2, size - first);
 		memcpy(p2, &hi, size - first);
 	} else {
 		mmio_access(c, pa2, size - first, true, hi);

@@ -96,7 +96,7 @@ static inline uint8_t *tg_tlb_hit(struct vcpu *c, uint64_t lin, unsigned size,
 }
 
 #define TG_DEFINE_RW(bits)                                                      \
-	static inline uint##bits##_t tg_read##bits(struct vcpu *c, int seg,    \
+	static inline __attribute__((always_inline)) uint##bits##_t tg_read##bits(struct vcpu *c, int seg,    \
 						    uint64_t off)               \
 	{                                                                       \
 		if (tg_seg_flat(c, seg, ACC_R)) {                               \
@@ -112,7 +112,7 @@ static inline uint8_t *tg_tlb_hit(struct vcpu *c, uint64_t lin, unsigned size,
 		}                                                               \
 		return (uint##bits##_t)tg_read_slow(c, seg, off, bits / 8);     \
 	}                                                                       \
-	static inline void tg_write##bits(struct vcpu *c, int seg, uint64_t off,\
+	static inline __attribute__((always_inline)) void tg_write##bits(struct vcpu *c, int seg, uint64_t off,\
 					  uint##bits##_t v)                     \
 	{                                                                       \
 		if (tg_seg_flat(c, seg, ACC_W)) {                               \

@@ -102,8 +102,10 @@ uint32_t tg_walk(struct vcpu *c, uint64_t lin, int acc, bool user,
 		}
 		bool large = (entry & PTE_PS) && lvl > 1 &&
 			     (pae ? lvl <= 3 : (c->cr4 & CR4_PSE));
+		/* 2 MiB: bits 20:13, 1 GiB: bits 29:13 are reserved (bit 12 is
+		 * PAT) [SDM 4.5.4, Tables 4-17 and 4-15]. */
 		if (large && pae)
-			rsvd |= ((1ull << (shift - 12)) - 1) << 13; /* bits shift-1:13 */
+			rsvd |= ((1ull << (shift - 13)) - 1) << 13;
 		if (large && lvl == 3 && pae && !lma)
 			rsvd |= PTE_PS;
 		if (large && !pae)

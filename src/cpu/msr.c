@@ -1,14 +1,21 @@
 /* MSRs the model implements [SDM Vol. 4]; anything else is #GP(0). */
 #include "msr.h"
 
+/* Instructions retired before the current one: inside a fast-path block
+ * insns_retired is only brought up to date at the block's end. */
+static uint64_t retired_now(const struct vcpu *c)
+{
+	return tg_retired_now(c);
+}
+
 uint64_t tg_rdtsc(const struct vcpu *c)
 {
-	return c->tsc_base + c->insns_retired;
+	return c->tsc_base + retired_now(c);
 }
 
 static bool canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
 int tg_msr_read(struct vcpu *c, uint32_t idx, uint64_t *val)
@@ -16,6 +23,7 @@ int tg_msr_read(struct vcpu *c, uint32_t idx, uint64_t *val)
 	switch (idx) {
 	case MSR_IA32_TSC: *val = tg_rdtsc(c); return 0;
 	case MSR_IA32_APICBASE: *val = c->apic_base; return 0;
+	case MSR_IA32_BIOS_SIGN_ID: *val = 0; return 0; /* no microcode */
 	case MSR_IA32_FEATURE_CONTROL: *val = 1; return 0; /* locked, no VMX */
 	case MSR_IA32_SYSENTER_CS: *val = c->sysenter_cs; return 0;
 	case MSR_IA32_SYSENTER_ESP: *val = c->sysenter_esp; return 0;
@@ -40,7 +48,7 @@ int tg_msr_write(struct vcpu *c, uint32_t idx, uint64_t val, bool host)
 {
 	switch (idx) {
 	case MSR_IA32_TSC:
-		c->tsc_base = val - c->insns_retired;
+		c->tsc_base = val - retired_now(c);
 		return 0;
 	case MSR_IA32_APICBASE:
 		/* bits 7:0, 9, 63:MAXPHYADDR reserved */
@@ -58,6 +66,8 @@ int tg_msr_write(struct vcpu *c, uint32_t idx, uint64_t val, bool host)
 		else
 			c->sysenter_eip = val;
 		return 0;
+	case MSR_IA32_BIOS_SIGN_ID:
+		return 0; /* writing it asks for a microcode update: nothing */
 	case MSR_IA32_MISC_ENABLE: c->misc_enable = val; return 0;
 	case MSR_IA32_DEBUGCTL:
 		/* only LBR (0) and BTF (1) are accepted, as KVM does */

@@ -92,14 +92,26 @@ enum tg_mode {
 };
 
 /* ---- lazy arithmetic flags ----
- * ZF, SF and PF come from `res` (the last result, sign-extended to 64 bits);
- * CF, AF and OF are stored explicitly in `aux` at their RFLAGS positions.
- * `aux` may also carry ZF/SF/PF bits, which are XORed into the values derived
- * from res: that is how POPF/IRET/SAHF install arbitrary flag combinations
- * (ZF=1 with PF=0, for instance) without a separate "materialised" state. */
+ * ZF, SF and PF always come from `res` (the last result, sign-extended to
+ * 64 bits). CF, AF and OF depend on `op`:
+ *   LF_EXPLICIT: stored in `aux` at their RFLAGS positions;
+ *   LF_ADD / LF_SUB (size in the low 2 bits): derived on demand from res and
+ *     the first operand `src` (the second one is res - src or src - res);
+ *   LF_INC / LF_DEC: OF and AF from res, CF (preserved) in aux bit 0.
+ * `aux` may also carry ZF/SF/PF bits, XORed into the values derived from
+ * res: that is how POPF/IRET/SAHF install any flag combination (ZF=1 with
+ * PF=0, say). Producers in hot paths store four words and compute nothing. */
+enum { LF_EXPLICIT = 0, LF_ADD = 4, LF_SUB = 8, LF_INC = 12, LF_DEC = 16 };
 struct tg_lazyflags {
 	int64_t res;
+	uint64_t src;
 	uint64_t aux;
+	uint32_t op;
+	/* INC/DEC keep CF: the state CF comes from (never INC/DEC itself) is
+	 * kept here instead of being evaluated at every INC/DEC. */
+	uint32_t cf_op;
+	int64_t cf_res;
+	uint64_t cf_src, cf_aux;
 };
 
 /* ---- decoded instruction (cached per physical code address) ---- */
@@ -160,7 +172,11 @@ struct tg_tlb_entry {
 	uint64_t tag_r, tag_w, tag_x; /* linear page address, or TG_TLB_INVALID */
 	uintptr_t addend;             /* host = linear + addend */
 };
-#define TG_TLB_INVALID 1ull /* never a page-aligned address */
+/* Never equal to lin & (~0xfff | (size - 1)) for size <= 8 (bit 11 is an
+ * in-page bit that mask drops), nor to a page address: the aligned
+ * one-compare hit in mem.h must not match an empty entry (with 1, a
+ * 4-byte access at linear 1 did, and dereferenced host address 1). */
+#define TG_TLB_INVALID 0x800ull
 
 struct tg_tlb {
 	struct tg_tlb_entry e[TG_TLB_SIZE]; /* 32 bytes each: cheap indexing */
@@ -173,7 +189,8 @@ struct tg_slot {
 	uint64_t gpa, size;
 	uint8_t *host;
 	uint32_t flags;
-	uint8_t *code_bitmap; /* one bit per 4 KiB page holding decoded code */
+	uint8_t **code_bytes; /* per 4 KiB page: NULL, or a 512-byte bitmap of
+				 the bytes decoded blocks were built from */
 	bool used;
 };
 struct tg_memmap {
@@ -246,8 +263,13 @@ struct vcpu {
 	uint32_t boundary_work;   /* BW_*: 0 means the fast path is allowed */
 	uint8_t cpl;
 	uint8_t mode;             /* enum tg_mode */
-	uint8_t exit_block;       /* set by handlers that change decode/mapping state */
+	uintptr_t exit_block;     /* while a fast-path block runs: the address
+				     one past its last instruction, so the loop
+				     tests one word; a handler that changes
+				     decode/mapping state (or a taken Jcc) stores
+				     1 to end the block after itself */
 	uint8_t flat_r, flat_w;   /* segments (bit n = S_n) needing no checks */
+	uint64_t rip_mask;        /* ~0 in 64-bit mode, else 0xffffffff (EIP) */
 	struct tg_tlb *tlb_cur;   /* the TLB for the current privilege (user/sup) */
 
 	struct kvm_segment seg[6];  /* ES CS SS DS FS GS, hidden parts included */
@@ -298,7 +320,12 @@ struct vcpu {
 	/* decoded code */
 	struct tg_block *blocks;   /* TG_NBLOCKS, direct-mapped by phys address */
 	struct tg_block scratch;   /* uncached page-crossing instruction */
-	const struct tg_insn *blk_start, *blk_cur; /* for retired counts on longjmp */
+	/* The fast-path block being executed (NULL outside one): its first
+	 * instruction, RIP and the retired count before it. Which instruction
+	 * is running follows from c->rip (tg_retired_now). */
+	const struct tg_insn *blk_start;
+	uint64_t blk_rip, blk_base;
+	unsigned blk_n;
 	uint32_t mem_generation;
 	uint32_t run_gen;          /* bumped per run: blocks re-verify their bytes */
 	uint32_t jc_gen;           /* bumped when RIP->block translations may change */

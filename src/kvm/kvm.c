@@ -189,7 +189,25 @@ PASS(get_debugregs, KVM_GET_DEBUGREGS, struct kvm_debugregs *)
 PASS(set_debugregs, KVM_SET_DEBUGREGS, const struct kvm_debugregs *)
 PASS(get_msrs, KVM_GET_MSRS, struct kvm_msrs *)
 PASS(set_msrs, KVM_SET_MSRS, const struct kvm_msrs *)
+PASS(get_vcpu_events, KVM_GET_VCPU_EVENTS, struct kvm_vcpu_events *)
+PASS(set_vcpu_events, KVM_SET_VCPU_EVENTS, const struct kvm_vcpu_events *)
+PASS(interrupt, KVM_INTERRUPT, const struct kvm_interrupt *)
 #undef PASS
+
+static int kvm_nmi(struct tg_vcpu *v)
+{
+	return ioctl_err(vfd(v), KVM_NMI, 0);
+}
+
+static int kvm_enable_cap(struct tg_vm *vm, const struct kvm_enable_cap *cap)
+{
+	int r = ioctl_err(vmp(vm)->vm_fd, KVM_ENABLE_CAP, (void *)cap);
+	if (r == 0 && cap->cap == KVM_CAP_EXCEPTION_PAYLOAD)
+		vm->cap_exception_payload = cap->args[0] != 0;
+	if (r == 0 && cap->cap == KVM_CAP_X86_TRIPLE_FAULT_EVENT)
+		vm->cap_triple_fault_event = cap->args[0] != 0;
+	return r;
+}
 
 const struct tg_backend_ops tg_kvm_ops = {
 	.name = "kvm",
@@ -209,4 +227,9 @@ const struct tg_backend_ops tg_kvm_ops = {
 	.set_debugregs = kvm_set_debugregs,
 	.get_msrs = kvm_get_msrs,
 	.set_msrs = kvm_set_msrs,
+	.enable_cap = kvm_enable_cap,
+	.get_vcpu_events = kvm_get_vcpu_events,
+	.set_vcpu_events = kvm_set_vcpu_events,
+	.interrupt = kvm_interrupt,
+	.nmi = kvm_nmi,
 };

@@ -27,12 +27,21 @@ struct tg_backend_ops {
 	int (*set_debugregs)(struct tg_vcpu *v, const struct kvm_debugregs *d);
 	int (*get_msrs)(struct tg_vcpu *v, struct kvm_msrs *m);
 	int (*set_msrs)(struct tg_vcpu *v, const struct kvm_msrs *m);
+	int (*enable_cap)(struct tg_vm *vm, const struct kvm_enable_cap *cap);
+	int (*get_vcpu_events)(struct tg_vcpu *v, struct kvm_vcpu_events *e);
+	int (*set_vcpu_events)(struct tg_vcpu *v, const struct kvm_vcpu_events *e);
+	int (*interrupt)(struct tg_vcpu *v, const struct kvm_interrupt *irq);
+	int (*nmi)(struct tg_vcpu *v);
+	int (*get_debug_state)(struct tg_vcpu *v, struct tg_debug_state *st);
+	int (*set_debug_state)(struct tg_vcpu *v, const struct tg_debug_state *st);
 	int (*set_budget)(struct tg_vcpu *v, uint64_t insns);
 	int (*get_stats)(struct tg_vcpu *v, struct tg_vcpu_stats *st);
 };
 
 struct tg_vm {
 	const struct tg_backend_ops *ops;
+	bool cap_exception_payload;   /* KVM_CAP_EXCEPTION_PAYLOAD enabled */
+	bool cap_triple_fault_event;  /* KVM_CAP_X86_TRIPLE_FAULT_EVENT enabled */
 	struct tg_memmap mem;     /* the slot table, kept for every backend */
 	struct tg_vcpu *vcpus[TG_MAX_VCPUS];
 	void *priv;

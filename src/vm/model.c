@@ -32,6 +32,10 @@ static int model_check_extension(struct tg_vm *vm, long cap)
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_INTERNAL_ERROR_DATA:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_EXCEPTION_PAYLOAD:
+	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return TG_MAX_SLOTS;
@@ -222,6 +226,190 @@ static int model_set_msrs(struct tg_vcpu *v, const struct kvm_msrs *m)
 	return (int)i;
 }
 
+static int model_enable_cap(struct tg_vm *vm, const struct kvm_enable_cap *cap)
+{
+	switch (cap->cap) {
+	case KVM_CAP_EXCEPTION_PAYLOAD:
+		vm->cap_exception_payload = cap->args[0] != 0;
+		return 0;
+	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
+		vm->cap_triple_fault_event = cap->args[0] != 0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Without KVM_CAP_EXCEPTION_PAYLOAD, reading the state first delivers a
+ * pending exception's payload into DR6/CR2 (commit d0ad1b05bbe6; spec 7.3). */
+static void deliver_payload_now(struct vcpu *c)
+{
+	if (!c->exc.has_payload)
+		return;
+	if (c->exc.vector == EXC_PF)
+		c->cr2 = c->exc.payload;
+	else if (c->exc.vector == EXC_DB)
+		c->dr6 = tg_dr6_apply_payload(c->dr6, c->exc.payload);
+	c->exc.has_payload = false;
+	c->exc.payload = 0;
+}
+
+static uint8_t shadow_to_kvm(uint8_t s)
+{
+	return s == SHADOW_MOVSS ? KVM_X86_SHADOW_INT_MOV_SS :
+	       s == SHADOW_STI ? KVM_X86_SHADOW_INT_STI : 0;
+}
+
+static int model_get_vcpu_events(struct tg_vcpu *v, struct kvm_vcpu_events *e)
+{
+	struct vcpu *c = cpu_of(v);
+	bool payload_cap = v->vm->cap_exception_payload;
+	memset(e, 0, sizeof *e);
+	if (!payload_cap)
+		deliver_payload_now(c);
+	if (c->exc.pending || c->exc.injected) {
+		e->exception.nr = c->exc.vector;
+		e->exception.has_error_code = c->exc.has_error_code;
+		e->exception.error_code = c->exc.error_code;
+		if (payload_cap) {
+			e->exception.pending = c->exc.pending;
+			e->exception.injected = c->exc.injected;
+			e->exception_has_payload = c->exc.has_payload;
+			e->exception_payload = c->exc.payload;
+		} else {
+			/* the ABI without the capability has no "pending" */
+			e->exception.injected = 1;
+		}
+	}
+	if (c->irq_pending >= 0) {
+		e->interrupt.injected = 1;
+		e->interrupt.nr = (uint8_t)c->irq_pending;
+	}
+	e->interrupt.shadow = shadow_to_kvm(c->shadow);
+	e->nmi.pending = c->nmi_pending;
+	e->nmi.masked = c->nmi_masked;
+	e->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+		   KVM_VCPUEVENT_VALID_SMM;
+	if (payload_cap)
+		e->flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
+	if (v->vm->cap_triple_fault_event) {
+		e->flags |= KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+		e->triple_fault.pending = c->triple_fault_pending;
+	}
+	return 0;
+}
+
+/* KVM's kvm_vcpu_ioctl_x86_set_vcpu_events() rules [spec 7.3]. */
+static int model_set_vcpu_events(struct tg_vcpu *v, const struct kvm_vcpu_events *in)
+{
+	struct vcpu *c = cpu_of(v);
+	struct kvm_vcpu_events e = *in;
+	const uint32_t known = KVM_VCPUEVENT_VALID_NMI_PENDING |
+			       KVM_VCPUEVENT_VALID_SIPI_VECTOR |
+			       KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM |
+			       KVM_VCPUEVENT_VALID_PAYLOAD |
+			       KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+	if (e.flags & ~known)
+		return -EINVAL;
+	if (e.flags & KVM_VCPUEVENT_VALID_PAYLOAD) {
+		if (!v->vm->cap_exception_payload)
+			return -EINVAL;
+		if (e.exception.pending)
+			e.exception.injected = 0;
+		else
+			e.exception_has_payload = 0;
+	} else {
+		e.exception.pending = 0;
+		e.exception_has_payload = 0;
+	}
+	if ((e.exception.injected || e.exception.pending) &&
+	    (e.exception.nr > 31 || e.exception.nr == EXC_NMI))
+		return -EINVAL;
+	if ((e.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT) && !v->vm->cap_triple_fault_event)
+		return -EINVAL;
+	/* The model has no SMM: entering it, or an SMI, cannot be restored. */
+	if ((e.flags & KVM_VCPUEVENT_VALID_SMM) &&
+	    (e.smi.smm || e.smi.pending || e.smi.smm_inside_nmi || e.smi.latched_init))
+		return -EINVAL;
+
+	if (e.exception.injected || e.exception.pending)
+		c->exc = (struct tg_exception){
+			.pending = e.exception.pending,
+			.injected = e.exception.injected,
+			.vector = e.exception.nr,
+			.has_error_code = e.exception.has_error_code,
+			.error_code = e.exception.error_code,
+			.has_payload = e.exception_has_payload,
+			.payload = e.exception_has_payload ? e.exception_payload : 0,
+		};
+	else
+		c->exc = (struct tg_exception){ 0 };
+	c->irq_pending = e.interrupt.injected ? e.interrupt.nr : -1;
+	if (e.flags & KVM_VCPUEVENT_VALID_SHADOW) {
+		/* Both kinds at once: MOV SS wins (spec 7.3, UNVERIFIED). */
+		uint8_t sh = e.interrupt.shadow;
+		c->shadow = (sh & KVM_X86_SHADOW_INT_MOV_SS) ? SHADOW_MOVSS :
+			    (sh & KVM_X86_SHADOW_INT_STI) ? SHADOW_STI : SHADOW_NONE;
+	}
+	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
+		c->nmi_pending = e.nmi.pending != 0;
+	c->nmi_masked = e.nmi.masked != 0;
+	if (e.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT)
+		c->triple_fault_pending = e.triple_fault.pending != 0;
+	tg_recompute_boundary(c);
+	return 0;
+}
+
+static int model_interrupt(struct tg_vcpu *v, const struct kvm_interrupt *irq)
+{
+	struct vcpu *c = cpu_of(v);
+	if (irq->irq > 255)
+		return -EINVAL;
+	if (c->irq_pending >= 0)
+		return -EEXIST;
+	c->irq_pending = (int16_t)irq->irq;
+	tg_recompute_boundary(c);
+	return 0;
+}
+
+static int model_nmi(struct tg_vcpu *v)
+{
+	struct vcpu *c = cpu_of(v);
+	c->nmi_pending = true;
+	tg_recompute_boundary(c);
+	return 0;
+}
+
+static int model_get_debug_state(struct tg_vcpu *v, struct tg_debug_state *st)
+{
+	struct vcpu *c = cpu_of(v);
+	memset(st, 0, sizeof *st);
+	st->pending_dbg = c->pending_dbg;
+	st->shadow = shadow_to_kvm(c->shadow);
+	st->vendor = c->vendor;
+	return 0;
+}
+
+static int model_set_debug_state(struct tg_vcpu *v, const struct tg_debug_state *st)
+{
+	struct vcpu *c = cpu_of(v);
+	if (st->pending_dbg & ~TG_PENDING_DBG_MASK)
+		return -EINVAL;
+	if (st->shadow & ~(KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI) ||
+	    st->shadow == (KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI))
+		return -EINVAL;
+	if (st->vendor > TG_VENDOR_AMD || st->pad[0] || st->pad[1])
+		return -EINVAL;
+	for (unsigned i = 0; i < sizeof st->reserved / sizeof st->reserved[0]; i++)
+		if (st->reserved[i])
+			return -EINVAL;
+	c->pending_dbg = st->pending_dbg;
+	c->shadow = st->shadow == KVM_X86_SHADOW_INT_MOV_SS ? SHADOW_MOVSS :
+		    st->shadow == KVM_X86_SHADOW_INT_STI ? SHADOW_STI : SHADOW_NONE;
+	c->vendor = st->vendor;
+	tg_recompute_boundary(c);
+	return 0;
+}
+
 static int model_set_budget(struct tg_vcpu *v, uint64_t insns)
 {
 	cpu_of(v)->budget = insns;
@@ -253,6 +441,13 @@ const struct tg_backend_ops tg_model_ops = {
 	.set_debugregs = model_set_debugregs,
 	.get_msrs = model_get_msrs,
 	.set_msrs = model_set_msrs,
+	.enable_cap = model_enable_cap,
+	.get_vcpu_events = model_get_vcpu_events,
+	.set_vcpu_events = model_set_vcpu_events,
+	.interrupt = model_interrupt,
+	.nmi = model_nmi,
+	.get_debug_state = model_get_debug_state,
+	.set_debug_state = model_set_debug_state,
 	.set_budget = model_set_budget,
 	.get_stats = model_get_stats,
 };

@@ -31,6 +31,16 @@ static const struct tg_backend_ops *backend_for(enum tg_backend_kind kind)
 	}
 }
 
+static void free_code_maps(struct tg_slot *s)
+{
+	if (!s->code_bytes)
+		return;
+	for (uint64_t p = 0; p < s->size >> 12; p++)
+		free(s->code_bytes[p]);
+	free(s->code_bytes);
+	s->code_bytes = 0;
+}
+
 int tg_vm_create(enum tg_backend_kind kind, struct tg_vm **out)
 {
 	if (!out)
@@ -63,7 +73,7 @@ void tg_vm_destroy(struct tg_vm *vm)
 			tg_vcpu_destroy(vm->vcpus[i]);
 	vm->ops->vm_destroy(vm);
 	for (int i = 0; i < TG_MAX_SLOTS; i++)
-		free(vm->mem.slot[i].code_bitmap);
+		free_code_maps(&vm->mem.slot[i]);
 	free(vm);
 }
 
@@ -103,12 +113,12 @@ int tg_vm_set_user_memory_region(struct tg_vm *vm,
 	int ret = vm->ops->set_memory ? vm->ops->set_memory(vm, r) : 0;
 	if (ret < 0)
 		return ret;
-	free(s->code_bitmap);
+	free_code_maps(s);
 	*s = (struct tg_slot){ 0 };
 	if (r->memory_size) {
 		uint64_t pages = r->memory_size >> 12;
-		s->code_bitmap = calloc((pages + 7) / 8, 1);
-		if (!s->code_bitmap)
+		s->code_bytes = calloc(pages, sizeof *s->code_bytes);
+		if (!s->code_bytes)
 			return -ENOMEM;
 		s->gpa = r->guest_phys_addr;
 		s->size = r->memory_size;
@@ -241,6 +251,41 @@ FORWARD(set_debugregs, const struct kvm_debugregs *)
 FORWARD(get_msrs, struct kvm_msrs *)
 FORWARD(set_msrs, const struct kvm_msrs *)
 #undef FORWARD
+
+/* Operations a backend may lack answer like an unknown ioctl: -ENOTTY. */
+#define FORWARD_OPT(name, type)                                    \
+	int tg_vcpu_##name(struct tg_vcpu *v, type arg)            \
+	{                                                          \
+		if (!v || !arg)                                    \
+			return -EFAULT;                            \
+		if (!v->vm->ops->name)                             \
+			return -ENOTTY;                            \
+		return v->vm->ops->name(v, arg);                   \
+	}
+FORWARD_OPT(get_vcpu_events, struct kvm_vcpu_events *)
+FORWARD_OPT(set_vcpu_events, const struct kvm_vcpu_events *)
+FORWARD_OPT(interrupt, const struct kvm_interrupt *)
+FORWARD_OPT(get_debug_state, struct tg_debug_state *)
+FORWARD_OPT(set_debug_state, const struct tg_debug_state *)
+#undef FORWARD_OPT
+
+int tg_vcpu_nmi(struct tg_vcpu *v)
+{
+	if (!v)
+		return -EFAULT;
+	return v->vm->ops->nmi ? v->vm->ops->nmi(v) : -ENOTTY;
+}
+
+int tg_vm_enable_cap(struct tg_vm *vm, const struct kvm_enable_cap *cap)
+{
+	if (!vm || !cap)
+		return -EFAULT;
+	if (cap->flags)
+		return -EINVAL;
+	if (!vm->ops->enable_cap)
+		return -EINVAL;
+	return vm->ops->enable_cap(vm, cap);
+}
 
 int tg_vcpu_set_budget(struct tg_vcpu *v, uint64_t insns)
 {
