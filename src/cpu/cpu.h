@@ -45,6 +45,7 @@ void tg_queue_exception(struct vcpu *c, int vector, bool has_err, uint32_t err,
 _Noreturn void tg_raise(struct vcpu *c, int vector);
 _Noreturn void tg_raise_err(struct vcpu *c, int vector, uint32_t error_code);
 _Noreturn void tg_raise_pf(struct vcpu *c, uint64_t lin, uint32_t error_code);
+_Noreturn void tg_raise_db(struct vcpu *c, uint32_t causes);
 #define tg_raise_ud(c) tg_raise((c), EXC_UD)
 #define tg_raise_gp(c, e) tg_raise_err((c), EXC_GP, (e))
 #define tg_raise_ss(c, e) tg_raise_err((c), EXC_SS, (e))

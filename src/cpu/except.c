@@ -82,6 +82,14 @@ _Noreturn void tg_raise_err(struct vcpu *c, int vector, uint32_t error_code)
 	longjmp(c->jb, TG_JMP_EXCEPTION);
 }
 
+/* A fault-class #DB (general detect): its DR6 bits travel as a payload,
+ * written only at delivery [spec 7.5; seed 004]. */
+_Noreturn void tg_raise_db(struct vcpu *c, uint32_t causes)
+{
+	tg_queue_exception(c, EXC_DB, false, 0, true, causes);
+	longjmp(c->jb, TG_JMP_EXCEPTION);
+}
+
 /* #PF: CR2 is a payload written at delivery, not now [spec 7.5, seed 004]. */
 _Noreturn void tg_raise_pf(struct vcpu *c, uint64_t lin, uint32_t error_code)
 {

@@ -576,7 +576,15 @@ static void op_into(struct vcpu *c, const struct tg_insn *d)
  * INT1; spec 2.1]. */
 static void op_icebp(struct vcpu *c, const struct tg_insn *d)
 {
+	/* ICEBP's own #DB adds no cause bits and drops its single-step trap
+	 * (and one held from a MOV SS), but data-breakpoint causes held by a
+	 * MOV SS shadow merge into it: the handler runs once [spec 4.2, KUT
+	 * "MOV SS + watchpoint + ICEBP"]. DR6 follows the payload rule:
+	 * B0-B3 replaced, BD/BS/BT kept [spec 7.5; UNVERIFIED for ICEBP]. */
+	uint32_t causes = c->pending_dbg & ~(uint32_t)DR6_BS;
 	tg_deliver_event(c, EXC_DB, EV_PRIV_SOFT, false, 0, next_ip(c, d));
+	c->pending_dbg = 0;
+	c->dr6 = tg_dr6_apply_payload(c->dr6, causes);
 }
 
 /* ---- IRET [SDM Vol. 2 IRET/IRETD/IRETQ] ---- */

@@ -200,7 +200,12 @@ static unsigned dr_number(struct vcpu *c, const struct tg_insn *d)
  * register is read or written. */
 static void dr_general_detect(struct vcpu *c)
 {
-	(void)c;
+	/* A fault: RIP stays on the MOV, DR6 gets BD at delivery, which also
+	 * clears GD so the handler can use the registers [SDM 17.2.4; spec
+	 * 5.1]. The MOV SS shadow does not hold it back, and a fault inside
+	 * the shadow drops the traps held there (boundary.c) [spec 4.2]. */
+	if (c->dr7 & DR7_GD)
+		tg_raise_db(c, DR6_BD);
 }
 
 static void op_mov_from_dr(struct vcpu *c, const struct tg_insn *d)
