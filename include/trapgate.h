@@ -80,7 +80,43 @@ int tg_vcpu_interrupt(struct tg_vcpu *vcpu, const struct kvm_interrupt *irq);
 /* KVM_NMI: make an NMI pending. */
 int tg_vcpu_nmi(struct tg_vcpu *vcpu);
 
+/* KVM_SET_GUEST_DEBUG with KVM's semantics (spec 7.1-7.2): ENABLE,
+ * SINGLESTEP, USE_SW_BP, USE_HW_BP (debugreg[0..3,7]), INJECT_DB /
+ * INJECT_BP (-EBUSY, changing nothing, while an exception is pending or
+ * injected: seed 002), BLOCKIRQ. Hits end the run with KVM_EXIT_DEBUG and
+ * run->debug.arch filled as KVM does. */
+int tg_vcpu_set_guest_debug(struct tg_vcpu *vcpu, const struct kvm_guest_debug *dbg);
+/* KVM_TRANSLATE: guest linear (virtual) address -> physical, through the
+ * vCPU's current paging mode, without side effects on the guest. */
+int tg_vcpu_translate(struct tg_vcpu *vcpu, struct kvm_translation *tr);
+
 /* ---- trapgate extensions (no KVM equivalent) ---- */
+
+/* Tracing (model backend): a callback for every executed instruction and
+ * every event delivered through the IDT, for people debugging a scenario.
+ * The callback runs inside tg_vcpu_run; it must not call back into the
+ * vCPU. NULL disables. The kvm backend returns -ENOTTY. */
+enum tg_trace_kind { TG_TRACE_INSN = 1, TG_TRACE_EVENT = 2 };
+struct tg_trace_record {
+	__u32 kind;          /* enum tg_trace_kind */
+	__u8 mode;           /* 16, 32 or 64: code size the bytes decode in */
+	__u8 len;            /* TG_TRACE_INSN: instruction length */
+	__u8 bytes[15];      /* TG_TRACE_INSN: the instruction bytes */
+	__u8 vector;         /* TG_TRACE_EVENT */
+	__u8 has_error_code; /* TG_TRACE_EVENT */
+	__u8 ev_kind;        /* TG_TRACE_EVENT: 0 exception, 1 INT n, 2 external
+				interrupt, 3 NMI, 4 ICEBP, 5 INT3/INTO */
+	__u32 error_code;
+	__u64 rip;           /* INSN: its RIP; EVENT: the saved (return) RIP */
+	__u64 cs_base;
+	__u64 handler_rip;   /* EVENT: where delivery continues */
+	__u64 dr6, dr7;      /* after the instruction / after delivery */
+	__u64 rflags;
+	__u64 icount;        /* instructions retired before this record */
+};
+typedef void (*tg_trace_fn)(void *opaque, const struct tg_trace_record *rec);
+int tg_vcpu_set_trace(struct tg_vcpu *vcpu, tg_trace_fn fn, void *opaque);
+
 
 /* The part of the vCPU state KVM's ABI cannot express (spec 4.3: KVM has
  * no field for pending debug exceptions outside nesting). Together with

@@ -6,6 +6,22 @@
 #include "boundary.h"
 #include "debug.h"
 
+#define DR6_EXIT_BASE 0xffff0ff0ull /* KVM_EXIT_DEBUG dr6: causes | this */
+
+static inline bool irqs_blocked_by_host(const struct vcpu *c)
+{
+	return (c->guest_debug & (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_BLOCKIRQ)) ==
+	       (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_BLOCKIRQ);
+}
+
+/* Host single-step: a step also ends when an event was delivered instead
+ * of an instruction completing, with pc at the handler (model choice). */
+static void host_step_after_delivery(struct vcpu *c)
+{
+	if (tg_host_step(c))
+		tg_exit_debug(c, EXC_DB, DR6_EXIT_BASE | DR6_BS);
+}
+
 /* Queue and deliver a #DB now. Its causes travel as a payload that reaches
  * DR6 only at delivery [spec 7.5; seeds 000 and 004]. */
 static void deliver_db(struct vcpu *c, uint32_t causes)
@@ -33,6 +49,7 @@ bool tg_boundary_before(struct vcpu *c)
 		c->halted = false;
 		tg_deliver_pending(c);
 		tg_recompute_boundary(c);
+		host_step_after_delivery(c);
 		return false;
 	}
 
@@ -45,31 +62,37 @@ bool tg_boundary_before(struct vcpu *c)
 		/* A code breakpoint on the instruction about to run joins the
 		 * same #DB: "everything pending gets smushed together" [spec
 		 * 2.3; seed 001]. RF=1 suppresses it [SDM 17.3.1.1]. */
-		if (!(c->rflags & F_RF) && (c->dr7 & 0xff))
+		if (!(c->rflags & F_RF) && (c->dr7 & 0xff) && !tg_host_bp(c))
 			causes |= tg_debug_code_match(c, tg_rip_linear(c));
 		c->pending_dbg = 0;
 		c->halted = false;
 		deliver_db(c, causes);
 		tg_recompute_boundary(c);
+		host_step_after_delivery(c);
 		return false;
 	}
 
 	/* Priority 5 and 6: NMI, then maskable interrupts; both blocked by the
-	 * STI and MOV SS shadows [SDM 6.8.3; spec 4.1]. */
-	if (c->nmi_pending && !c->nmi_masked && c->shadow == SHADOW_NONE) {
+	 * STI and MOV SS shadows [SDM 6.8.3; spec 4.1], and held back while
+	 * the host debugger asks for KVM_GUESTDBG_BLOCKIRQ [spec 7.1]. */
+	if (c->nmi_pending && !c->nmi_masked && c->shadow == SHADOW_NONE &&
+	    !irqs_blocked_by_host(c)) {
 		c->nmi_pending = false;
 		c->nmi_masked = true;
 		c->halted = false;
 		tg_deliver_event(c, EXC_NMI, EV_NMI, false, 0, c->rip);
 		tg_recompute_boundary(c);
+		host_step_after_delivery(c);
 		return false;
 	}
-	if (c->irq_pending >= 0 && (c->rflags & F_IF) && c->shadow == SHADOW_NONE) {
+	if (c->irq_pending >= 0 && (c->rflags & F_IF) && c->shadow == SHADOW_NONE &&
+	    !irqs_blocked_by_host(c)) {
 		int v = c->irq_pending;
 		c->irq_pending = -1;
 		c->halted = false;
 		tg_deliver_event(c, v, EV_EXT_INT, false, 0, c->rip);
 		tg_recompute_boundary(c);
+		host_step_after_delivery(c);
 		return false;
 	}
 
@@ -87,9 +110,13 @@ bool tg_boundary_before(struct vcpu *c)
 	 * the pushed RF is not forced to 1 [spec 2.4]. RF=1 suppresses it;
 	 * Intel also suppresses it inside a MOV SS shadow, AMD does not
 	 * [spec 4.1; KVM kvm_is_code_breakpoint_inhibited]. */
-	if ((c->dr7 & 0xff) && !(c->rflags & F_RF) &&
+	if ((tg_eff_dr7(c) & 0xff) && !(c->rflags & F_RF) &&
 	    !(c->shadow == SHADOW_MOVSS && c->vendor == VENDOR_INTEL)) {
 		uint32_t hit = tg_debug_code_match(c, tg_rip_linear(c));
+		/* A host breakpoint exits instead, guest state untouched
+		 * (the VMM resumes with RF set) [spec 7.1]. */
+		if (hit && tg_host_bp(c))
+			tg_exit_debug(c, EXC_DB, DR6_EXIT_BASE | hit);
 		if (hit) {
 			/* a fault inside a MOV SS shadow discards held traps */
 			c->pending_dbg = 0;
@@ -110,6 +137,7 @@ void tg_boundary_insn_start(struct vcpu *c, const struct tg_insn *d)
 	c->tf_at_start = c->rflags & F_TF;
 	c->rf_at_start = c->rflags & F_RF;
 	c->insn_dbg = 0;
+	c->host_dbg = 0;
 	c->suppress_ss = false;
 	/* A shadow covers exactly one instruction; the running instruction
 	 * sees it in shadow_prev (back-to-back shadows do not extend). */
@@ -125,6 +153,7 @@ void tg_boundary_fault(struct vcpu *c)
 	 * held from the MOV SS [spec 4.2: GD fault in the shadow reports BD
 	 * only; the held BS is lost]. */
 	c->insn_dbg = 0;
+	c->host_dbg = 0;
 	if (c->shadow_prev == SHADOW_MOVSS)
 		c->pending_dbg = 0;
 	c->shadow_prev = SHADOW_NONE;
@@ -150,11 +179,21 @@ void tg_boundary_after(struct vcpu *c, const struct tg_insn *d)
 		causes |= DR6_BS;
 	c->pending_dbg |= causes;
 
+	uint32_t host = c->host_dbg;
 	c->insn_dbg = 0;
+	c->host_dbg = 0;
 	c->suppress_ss = false;
 	c->io_replay = (struct tg_replay){ 0 };
 	c->mmio_replay = (struct tg_replay){ 0 };
 	c->shadow_prev = SHADOW_NONE;
 	c->tf_at_start = c->rf_at_start = false;
 	tg_recompute_boundary(c);
+
+	/* Host debugging: a host data/I-O breakpoint or a host single-step
+	 * ends the run after the instruction, pc = the next one, dr6 = BS
+	 * for a step plus the hit breakpoints [spec 7.1-7.2; selftest
+	 * debug_regs expects 0xFFFF4FF0 per step]. */
+	if (tg_host_step(c) || (host & DR6_BMASK))
+		tg_exit_debug(c, EXC_DB, DR6_EXIT_BASE | (host & DR6_BMASK) |
+					 (tg_host_step(c) ? DR6_BS : 0));
 }

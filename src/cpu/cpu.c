@@ -6,6 +6,7 @@
 
 #include "boundary.h"
 #include "cpu.h"
+#include "debug.h"
 #include "decode.h"
 
 /* ---- lifecycle ---- */
@@ -101,8 +102,10 @@ void tg_recompute_boundary(struct vcpu *c)
 		w |= BW_SHADOW;
 	if (c->rflags & F_TF)
 		w |= BW_TF;
-	if (c->dr7 & 0xff)
+	if (tg_eff_dr7(c) & 0xff)
 		w |= BW_DEBUG;
+	if (c->guest_debug & KVM_GUESTDBG_ENABLE)
+		w |= BW_HOSTDBG;
 	if (c->pending_dbg)
 		w |= BW_PENDDBG;
 	if (c->irq_pending >= 0 || c->nmi_pending)

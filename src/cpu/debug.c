@@ -21,13 +21,28 @@ uint64_t tg_rip_linear(const struct vcpu *c)
 
 /* Execute breakpoints match the address of the instruction's first byte,
  * prefixes included [SDM 17.2.4; spec 5.3]. */
+/* With KVM_GUESTDBG_USE_HW_BP the host's debugreg[0..3,7] are the ones in
+ * effect; the guest keeps reading and writing its own (spec 7.1). */
+static inline const uint64_t *eff_dr(const struct vcpu *c)
+{
+	return tg_host_bp(c) ? c->host_dr : c->dr;
+}
+
 uint32_t tg_debug_code_match(const struct vcpu *c, uint64_t lin)
 {
+	const uint64_t *dr = eff_dr(c), dr7 = tg_eff_dr7(c);
 	uint32_t hit = 0;
 	for (int n = 0; n < 4; n++)
-		if (bp_enabled(c->dr7, n) && bp_rw(c->dr7, n) == 0 && c->dr[n] == lin)
+		if (bp_enabled(dr7, n) && bp_rw(dr7, n) == 0 && dr[n] == lin)
 			hit |= DR6_B(n);
 	return hit;
+}
+
+/* Data and I/O hits go to the guest's causes, or to the host's when the
+ * host's breakpoints are in effect. */
+static inline uint32_t *hit_sink(struct vcpu *c)
+{
+	return tg_host_bp(c) ? &c->host_dbg : &c->insn_dbg;
 }
 
 /* Any byte of the access inside [DRn & ~mask, DRn | mask] matches, so an
@@ -36,21 +51,22 @@ uint32_t tg_debug_code_match(const struct vcpu *c, uint64_t lin)
  * one that matches at the same time "may or may not" appear: UNVERIFIED). */
 void tg_debug_data_access(struct vcpu *c, uint64_t lin, unsigned size, bool write)
 {
+	const uint64_t *dr = eff_dr(c), dr7 = tg_eff_dr7(c);
 	uint64_t last = lin + size - 1;
 	for (int n = 0; n < 4; n++) {
-		unsigned rw = bp_rw(c->dr7, n);
-		if (!bp_enabled(c->dr7, n) || !(rw == 1 || rw == 3))
+		unsigned rw = bp_rw(dr7, n);
+		if (!bp_enabled(dr7, n) || !(rw == 1 || rw == 3))
 			continue;
 		if (rw == 1 && !write)
 			continue;
-		uint64_t m = len_mask(bp_len(c->dr7, n));
-		uint64_t lo = c->dr[n] & ~m, hi = lo + m;
+		uint64_t m = len_mask(bp_len(dr7, n));
+		uint64_t lo = dr[n] & ~m, hi = lo + m;
 		if (c->mode != MODE_LONG64) {
 			lo = (uint32_t)lo;
 			hi = (uint32_t)hi;
 		}
 		if (lin <= hi && last >= lo)
-			c->insn_dbg |= DR6_B(n) | DBG_ENABLED_BP;
+			*hit_sink(c) |= DR6_B(n) | DBG_ENABLED_BP;
 	}
 }
 
@@ -60,27 +76,29 @@ void tg_debug_io_access(struct vcpu *c, uint16_t port, unsigned size)
 {
 	if (!(c->cr4 & CR4_DE))
 		return;
+	const uint64_t *dr = eff_dr(c), dr7 = tg_eff_dr7(c);
 	uint64_t last = (uint64_t)port + size - 1;
 	for (int n = 0; n < 4; n++) {
-		if (!bp_enabled(c->dr7, n) || bp_rw(c->dr7, n) != 2)
+		if (!bp_enabled(dr7, n) || bp_rw(dr7, n) != 2)
 			continue;
-		uint64_t m = len_mask(bp_len(c->dr7, n));
-		uint64_t lo = (c->dr[n] & 0xffff) & ~m, hi = lo + m;
+		uint64_t m = len_mask(bp_len(dr7, n));
+		uint64_t lo = (dr[n] & 0xffff) & ~m, hi = lo + m;
 		if (port <= hi && last >= lo)
-			c->insn_dbg |= DR6_B(n) | DBG_ENABLED_BP;
+			*hit_sink(c) |= DR6_B(n) | DBG_ENABLED_BP;
 	}
 }
 
 bool tg_debug_page_watched(const struct vcpu *c, uint64_t lin_page)
 {
-	if (!(c->dr7 & 0xff))
+	const uint64_t *dr = eff_dr(c), dr7 = tg_eff_dr7(c);
+	if (!(dr7 & 0xff))
 		return false;
 	for (int n = 0; n < 4; n++) {
-		unsigned rw = bp_rw(c->dr7, n);
-		if (!bp_enabled(c->dr7, n) || !(rw == 1 || rw == 3))
+		unsigned rw = bp_rw(dr7, n);
+		if (!bp_enabled(dr7, n) || !(rw == 1 || rw == 3))
 			continue;
-		uint64_t m = len_mask(bp_len(c->dr7, n));
-		uint64_t lo = c->dr[n] & ~m;
+		uint64_t m = len_mask(bp_len(dr7, n));
+		uint64_t lo = dr[n] & ~m;
 		if (c->mode != MODE_LONG64)
 			lo = (uint32_t)lo;
 		if ((lo & ~0xfffull) == lin_page || ((lo + m) & ~0xfffull) == lin_page)
@@ -105,4 +123,15 @@ uint64_t tg_dr6_apply_payload(uint64_t dr6, uint64_t payload)
 	dr6 ^= payload & DR6_ACTIVE_LOW;
 	dr6 &= ~(uint64_t)DBG_ENABLED_BP;
 	return dr6;
+}
+
+_Noreturn void tg_exit_debug(struct vcpu *c, uint32_t exception, uint64_t dr6)
+{
+	struct kvm_run *run = c->run;
+	run->exit_reason = KVM_EXIT_DEBUG;
+	run->debug.arch.exception = exception;
+	run->debug.arch.pc = tg_rip_linear(c);
+	run->debug.arch.dr6 = dr6;
+	run->debug.arch.dr7 = tg_eff_dr7(c);
+	tg_exit(c);
 }

@@ -6,6 +6,31 @@
 
 #include "cpu.h"
 
+/* KVM_GUESTDBG_* bits of the vCPU's host debugging. */
+static inline bool tg_host_bp(const struct vcpu *c)
+{
+	return (c->guest_debug & (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP)) ==
+	       (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP);
+}
+static inline bool tg_host_step(const struct vcpu *c)
+{
+	return (c->guest_debug & (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP)) ==
+	       (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP);
+}
+static inline bool tg_host_swbp(const struct vcpu *c)
+{
+	return (c->guest_debug & (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP)) ==
+	       (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP);
+}
+/* The DR7 whose breakpoints are in effect (the host's under USE_HW_BP). */
+static inline uint64_t tg_eff_dr7(const struct vcpu *c)
+{
+	return tg_host_bp(c) ? c->host_dr7 : c->dr7;
+}
+/* End the run with KVM_EXIT_DEBUG as KVM fills it (spec 7.2): pc is the
+ * linear RIP, dr6 in DR6 polarity (causes | 0xFFFF0FF0). */
+_Noreturn void tg_exit_debug(struct vcpu *c, uint32_t exception, uint64_t dr6);
+
 /* Enabled execute breakpoints whose address is `lin`: Bn bits. */
 uint32_t tg_debug_code_match(const struct vcpu *c, uint64_t lin);
 /* A data access by the running instruction: records Bn (and the

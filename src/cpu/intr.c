@@ -480,9 +480,15 @@ void tg_deliver_pending(struct vcpu *c)
 		e->has_payload = false;
 		e->payload = 0;
 	}
-	/* #DF always pushes error code 0 [SDM 6.15 Interrupt 8]. */
-	tg_deliver_event(c, e->vector, EV_EXCEPTION, e->has_error_code,
-			 e->vector == EXC_DF ? 0 : e->error_code, c->rip);
+	/* A re-injected INT3 (KVM_GUESTDBG_INJECT_BP) is a software exception
+	 * returning after the instruction. #DF always pushes error code 0
+	 * [SDM 6.15 Interrupt 8]. */
+	if (e->soft_len)
+		tg_deliver_event(c, e->vector, EV_SOFT_EXC, false, 0,
+				 (c->rip + e->soft_len) & c->rip_mask);
+	else
+		tg_deliver_event(c, e->vector, EV_EXCEPTION, e->has_error_code,
+				 e->vector == EXC_DF ? 0 : e->error_code, c->rip);
 	*e = (struct tg_exception){ 0 };
 	tg_recompute_boundary(c);
 }
@@ -499,6 +505,11 @@ static uint64_t next_ip(const struct vcpu *c, const struct tg_insn *d)
  * INT3]. Not IOPL-sensitive in virtual-8086 mode [SDM 20.3.1]. */
 static void op_int3(struct vcpu *c, const struct tg_insn *d)
 {
+	/* KVM_GUESTDBG_USE_SW_BP: the INT3 belongs to the host debugger; it
+	 * exits with exception 3 and pc = the INT3 itself, not executed
+	 * [spec 7.1; selftest debug_regs]. */
+	if (tg_host_swbp(c))
+		tg_exit_debug(c, EXC_BP, 0);
 	tg_deliver_event(c, EXC_BP, EV_SOFT_EXC, false, 0, next_ip(c, d));
 }
 

@@ -63,6 +63,8 @@ void tg_exit_complete(struct vcpu *c);
 #define WALK_FAULT (1u << 31)
 uint32_t tg_walk(struct vcpu *c, uint64_t lin, int acc, bool user,
 		 uint64_t *phys, unsigned *perm);
+uint32_t tg_walk_probe(struct vcpu *c, uint64_t lin, int acc, bool user,
+		       uint64_t *phys, unsigned *perm);
 
 /* Guest-physical helpers: host pointer to RAM or NULL. */
 uint8_t *tg_phys_ptr(struct vcpu *c, uint64_t gpa, uint64_t len);

@@ -39,8 +39,8 @@ static void set_bits(uint8_t *where, unsigned size, uint64_t bits)
 	__builtin_memcpy(where, &v, size);
 }
 
-uint32_t tg_walk(struct vcpu *c, uint64_t lin, int acc, bool user,
-		 uint64_t *phys, unsigned *perm)
+static uint32_t walk(struct vcpu *c, uint64_t lin, int acc, bool user,
+		     uint64_t *phys, unsigned *perm, bool set_ad)
 {
 	if (!(c->cr0 & CR0_PG)) {
 		*phys = (c->efer & EFER_LMA) ? lin : (uint32_t)lin;
@@ -143,15 +143,31 @@ uint32_t tg_walk(struct vcpu *c, uint64_t lin, int acc, bool user,
 		return WALK_FAULT | base_err | PFEC_P;
 
 	/* Accessed at every level; dirty in the final entry on a write. */
-	for (unsigned i = 0; i < nlev; i++)
-		set_bits(where[i], esz, PTE_A);
 	bool dirty = entry & PTE_D;
-	if (acc == ACC_W) {
-		set_bits(where[nlev - 1], esz, PTE_D);
-		dirty = true;
+	if (set_ad) {
+		for (unsigned i = 0; i < nlev; i++)
+			set_bits(where[i], esz, PTE_A);
+		if (acc == ACC_W) {
+			set_bits(where[nlev - 1], esz, PTE_D);
+			dirty = true;
+		}
 	}
 	*phys = pa | (lin & ((1ull << page_shift) - 1));
 	*perm = (can_w ? PERM_W : 0) | (can_x ? PERM_X : 0) |
 		(dirty ? PERM_DIRTY : 0);
 	return 0;
+}
+
+uint32_t tg_walk(struct vcpu *c, uint64_t lin, int acc, bool user,
+		 uint64_t *phys, unsigned *perm)
+{
+	return walk(c, lin, acc, user, phys, perm, true);
+}
+
+/* For debuggers and KVM_TRANSLATE: the same checks, no accessed/dirty
+ * updates (the guest must not see a debugger's reads). */
+uint32_t tg_walk_probe(struct vcpu *c, uint64_t lin, int acc, bool user,
+		       uint64_t *phys, unsigned *perm)
+{
+	return walk(c, lin, acc, user, phys, perm, false);
 }

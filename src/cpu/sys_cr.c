@@ -204,6 +204,14 @@ static void dr_general_detect(struct vcpu *c)
 	 * clears GD so the handler can use the registers [SDM 17.2.4; spec
 	 * 5.1]. The MOV SS shadow does not hold it back, and a fault inside
 	 * the shadow drops the traps held there (boundary.c) [spec 4.2]. */
+	/* Under KVM_GUESTDBG_USE_HW_BP the host's DR7.GD is the one in effect:
+	 * the run exits with dr6 BD, pc on the MOV, guest DR6 untouched
+	 * [spec 5.1; selftest debug_regs: 0xFFFF2FF0]. */
+	if (tg_host_bp(c)) {
+		if (c->host_dr7 & DR7_GD)
+			tg_exit_debug(c, EXC_DB, 0xffff0ff0u | DR6_BD);
+		return;
+	}
 	if (c->dr7 & DR7_GD)
 		tg_raise_db(c, DR6_BD);
 }

@@ -207,6 +207,8 @@ struct tg_exception {
 	uint32_t error_code;
 	bool has_payload;
 	uint64_t payload; /* #PF: CR2; #DB: DR6 bits in VMX pending-dbg polarity */
+	uint8_t soft_len; /* >0: a software exception (INJECT_BP re-injecting an
+			     INT3): the saved RIP is RIP + soft_len */
 };
 
 /* ---- replay log for exits in the middle of an instruction ----
@@ -251,6 +253,7 @@ enum { TG_JMP_EXCEPTION = 1, TG_JMP_EXIT = 2 };
 #define BW_RF        (1u << 6) /* RFLAGS.RF must be cleared after next insn */
 #define BW_HALTED    (1u << 7)
 #define BW_REPLAY    (1u << 8) /* re-executing an instruction after an exit */
+#define BW_HOSTDBG   (1u << 9) /* host single-step or host breakpoints */
 
 #define NDR 4
 
@@ -302,6 +305,11 @@ struct vcpu {
 	bool suppress_ss;          /* the running instruction delivered its own
 				      event (INT n, INT3, INTO, ICEBP): no BS */
 	uint8_t vendor;            /* enum tg_vendor: where Intel and AMD differ */
+
+	/* host debugging (KVM_SET_GUEST_DEBUG): invisible to the guest */
+	uint32_t guest_debug;      /* KVM_GUESTDBG_* in effect */
+	uint64_t host_dr[NDR], host_dr7; /* USE_HW_BP: the breakpoints in effect */
+	uint32_t host_dbg;         /* host breakpoint hits of the running insn */
 	bool nmi_pending, nmi_masked;
 	int16_t irq_pending;       /* KVM_INTERRUPT vector, or -1 */
 	bool halted;

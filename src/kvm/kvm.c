@@ -192,6 +192,8 @@ PASS(set_msrs, KVM_SET_MSRS, const struct kvm_msrs *)
 PASS(get_vcpu_events, KVM_GET_VCPU_EVENTS, struct kvm_vcpu_events *)
 PASS(set_vcpu_events, KVM_SET_VCPU_EVENTS, const struct kvm_vcpu_events *)
 PASS(interrupt, KVM_INTERRUPT, const struct kvm_interrupt *)
+PASS(set_guest_debug, KVM_SET_GUEST_DEBUG, const struct kvm_guest_debug *)
+PASS(translate, KVM_TRANSLATE, struct kvm_translation *)
 #undef PASS
 
 static int kvm_nmi(struct tg_vcpu *v)
@@ -232,4 +234,6 @@ const struct tg_backend_ops tg_kvm_ops = {
 	.set_vcpu_events = kvm_set_vcpu_events,
 	.interrupt = kvm_interrupt,
 	.nmi = kvm_nmi,
+	.set_guest_debug = kvm_set_guest_debug,
+	.translate = kvm_translate,
 };

@@ -34,6 +34,9 @@ struct tg_backend_ops {
 	int (*nmi)(struct tg_vcpu *v);
 	int (*get_debug_state)(struct tg_vcpu *v, struct tg_debug_state *st);
 	int (*set_debug_state)(struct tg_vcpu *v, const struct tg_debug_state *st);
+	int (*set_guest_debug)(struct tg_vcpu *v, const struct kvm_guest_debug *g);
+	int (*translate)(struct tg_vcpu *v, struct kvm_translation *tr);
+	int (*set_trace)(struct tg_vcpu *v, tg_trace_fn fn, void *opaque);
 	int (*set_budget)(struct tg_vcpu *v, uint64_t insns);
 	int (*get_stats)(struct tg_vcpu *v, struct tg_vcpu_stats *st);
 };

@@ -410,6 +410,57 @@ static int model_set_debug_state(struct tg_vcpu *v, const struct tg_debug_state 
 	return 0;
 }
 
+/* KVM_SET_GUEST_DEBUG [spec 7.1]: INJECT_* first, refused with -EBUSY and
+ * no change at all while an exception is pending OR injected (seed 002,
+ * kvm-x86 e907b4e72488); without ENABLE every other flag is dropped. */
+static int model_set_guest_debug(struct tg_vcpu *v, const struct kvm_guest_debug *g)
+{
+	struct vcpu *c = cpu_of(v);
+	uint32_t inject = g->control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP);
+	if (inject) {
+		if (c->exc.pending || c->exc.injected)
+			return -EBUSY;
+		if (inject & KVM_GUESTDBG_INJECT_DB)
+			tg_queue_exception(c, EXC_DB, false, 0, false, 0);
+		else {
+			/* re-injects an intercepted INT3: returns after it */
+			tg_queue_exception(c, EXC_BP, false, 0, false, 0);
+			c->exc.soft_len = 1;
+		}
+	}
+	if (!(g->control & KVM_GUESTDBG_ENABLE)) {
+		c->guest_debug = 0;
+	} else {
+		c->guest_debug = g->control & ~(KVM_GUESTDBG_INJECT_DB |
+						KVM_GUESTDBG_INJECT_BP);
+		memcpy(c->host_dr, g->arch.debugreg, sizeof c->host_dr);
+		c->host_dr7 = g->arch.debugreg[7];
+	}
+	tg_debug_regs_changed(c);
+	return 0;
+}
+
+/* KVM_TRANSLATE: the linear address through the current paging mode, as
+ * a supervisor access, with no accessed/dirty side effects. */
+static int model_translate(struct tg_vcpu *v, struct kvm_translation *tr)
+{
+	struct vcpu *c = cpu_of(v);
+	uint64_t pa;
+	unsigned perm;
+	uint64_t lin = tr->linear_address;
+	if (!(c->efer & EFER_LMA))
+		lin = (uint32_t)lin;
+	uint32_t err = tg_walk_probe(c, lin, ACC_R, false, &pa, &perm);
+	tr->valid = !err;
+	tr->physical_address = err ? 0 : pa;
+	tr->writeable = !err && (perm & PERM_W);
+	/* usermode: a CPL3 access would be allowed */
+	uint64_t upa;
+	unsigned uperm;
+	tr->usermode = !err && !tg_walk_probe(c, lin, ACC_R, true, &upa, &uperm);
+	return 0;
+}
+
 static int model_set_budget(struct tg_vcpu *v, uint64_t insns)
 {
 	cpu_of(v)->budget = insns;
@@ -448,6 +499,8 @@ const struct tg_backend_ops tg_model_ops = {
 	.nmi = model_nmi,
 	.get_debug_state = model_get_debug_state,
 	.set_debug_state = model_set_debug_state,
+	.translate = model_translate,
+	.set_guest_debug = model_set_guest_debug,
 	.set_budget = model_set_budget,
 	.get_stats = model_get_stats,
 };

@@ -266,8 +266,17 @@ FORWARD_OPT(get_vcpu_events, struct kvm_vcpu_events *)
 FORWARD_OPT(set_vcpu_events, const struct kvm_vcpu_events *)
 FORWARD_OPT(interrupt, const struct kvm_interrupt *)
 FORWARD_OPT(get_debug_state, struct tg_debug_state *)
+FORWARD_OPT(set_guest_debug, const struct kvm_guest_debug *)
+FORWARD_OPT(translate, struct kvm_translation *)
 FORWARD_OPT(set_debug_state, const struct tg_debug_state *)
 #undef FORWARD_OPT
+
+int tg_vcpu_set_trace(struct tg_vcpu *v, tg_trace_fn fn, void *opaque)
+{
+	if (!v)
+		return -EFAULT;
+	return v->vm->ops->set_trace ? v->vm->ops->set_trace(v, fn, opaque) : -ENOTTY;
+}
 
 int tg_vcpu_nmi(struct tg_vcpu *v)
 {
