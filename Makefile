@@ -40,8 +40,16 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+# Capstone (libcapstone-dev) disassembles `run --trace` output when present;
+# the core library never needs it.
+HAVE_CAPSTONE := $(shell [ -f /usr/include/capstone/capstone.h ] && echo 1)
+ifeq ($(HAVE_CAPSTONE),1)
+$(BUILD)/src/cli/trace.o: ALL_CFLAGS += -DTG_HAVE_CAPSTONE
+CLI_LIBS := -lcapstone
+endif
+
 $(CLI): $(CLI_OBJS) $(LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(CLI_LIBS)
 
 # ---- guest blobs: flat binaries linked at 0x100000 (tests/harness.h) ----
 $(BUILD)/guests/%.o: guests/asm/%.S guests/asm/guest.inc

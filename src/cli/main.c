@@ -9,6 +9,7 @@
 
 #include "../boot/machine.h"
 #include "../conform/conform.h"
+#include "trace.h"
 
 static const char usage_main[] =
 	"usage: trapgate COMMAND [OPTIONS]\n"
@@ -28,6 +29,8 @@ static const char usage_run[] =
 	"\n"
 	"options:\n"
 	"  --stats           print instructions retired, wall time and MIPS on stderr\n"
+	"  --trace           print every instruction (disassembled) and every\n"
+	"                    delivered event with DR6/DR7 on stdout (model backend)\n"
 	"  --mem MIB         guest RAM in MiB (default 128, 2..3072)\n"
 	"  -append ARGS      kernel command line (also --append); the kernel sees\n"
 	"                    \"KERNEL ARGS\" as under QEMU\n"
@@ -109,7 +112,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct tg_machine_config cfg = { .backend = TG_BACKEND_MODEL };
 	const char *kernel = 0, *append = "";
-	int stats = 0;
+	int stats = 0, trace = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : 0;
@@ -118,6 +121,8 @@ static int cmd_run(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--stats")) {
 			stats = 1;
+		} else if (!strcmp(a, "--trace")) {
+			trace = 1;
 		} else if (!strcmp(a, "--mem") || !strcmp(a, "-m")) {
 			uint64_t mib;
 			if (parse_u64(val, &mib) || mib < 2 || mib > 3072)
@@ -189,6 +194,15 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "trapgate: %s: %s\n", kernel, res.msg);
 		tg_machine_destroy(&m);
 		return TG_STATUS_SETUP;
+	}
+	if (trace) {
+		int tr = tg_cli_trace_attach(m.vcpu, stdout);
+		if (tr < 0) {
+			fprintf(stderr, "trapgate: --trace: %s backend cannot trace (%s)\n",
+				tg_vm_backend_name(m.vm), strerror(-tr));
+			tg_machine_destroy(&m);
+			return TG_STATUS_SETUP;
+		}
 	}
 	struct tg_outcome o;
 	tg_machine_run(&m, &o);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trapgate.h"
 #include "boundary.h"
 #include "cpu.h"
 #include "debug.h"
@@ -106,6 +107,8 @@ void tg_recompute_boundary(struct vcpu *c)
 		w |= BW_DEBUG;
 	if (c->guest_debug & KVM_GUESTDBG_ENABLE)
 		w |= BW_HOSTDBG;
+	if (c->trace_fn)
+		w |= BW_TRACE;
 	if (c->pending_dbg)
 		w |= BW_PENDDBG;
 	if (c->irq_pending >= 0 || c->nmi_pending)
@@ -240,6 +243,46 @@ _Noreturn void tg_exit_unimplemented(struct vcpu *c, const struct tg_insn *d)
 	memcpy(run->emulation_failure.insn_bytes, bytes, 15);
 	c->unimpl_rip = c->rip;
 	tg_exit(c);
+}
+
+/* ---- tracing ---- */
+
+static void trace_common(const struct vcpu *c, struct tg_trace_record *r)
+{
+	r->mode = c->mode == MODE_LONG64 ? 64 :
+		  (c->mode == MODE_PROT32) ? 32 : 16;
+	r->cs_base = c->seg[S_CS].base;
+	r->dr6 = c->dr6;
+	r->dr7 = c->dr7;
+	r->rflags = tg_get_rflags(c);
+	r->icount = c->insns_retired;
+}
+
+void tg_trace_insn(struct vcpu *c, const struct tg_insn *d)
+{
+	struct tg_trace_record r = { .kind = TG_TRACE_INSN, .len = d->len,
+				     .rip = c->rip };
+	trace_common(c, &r);
+	uint64_t lin = c->mode == MODE_LONG64 ? c->rip : (uint32_t)(c->seg[S_CS].base + c->rip);
+	for (unsigned k = 0; k < d->len && k < 15; k++) {
+		uint8_t *p = tg_lin_ptr_noexcept(c, lin + k);
+		r.bytes[k] = p ? *p : 0;
+	}
+	c->trace_fn(c->trace_opaque, &r);
+}
+
+void tg_trace_event(struct vcpu *c, int vector, int kind, bool has_err,
+		    uint32_t err, uint64_t saved_rip)
+{
+	static const uint8_t kinds[] = { [EV_EXCEPTION] = 0, [EV_SOFT_INT] = 1,
+					 [EV_EXT_INT] = 2, [EV_NMI] = 3,
+					 [EV_PRIV_SOFT] = 4, [EV_SOFT_EXC] = 5 };
+	struct tg_trace_record r = { .kind = TG_TRACE_EVENT, .vector = (uint8_t)vector,
+				     .has_error_code = has_err, .error_code = err,
+				     .rip = saved_rip, .handler_rip = c->rip,
+				     .ev_kind = kinds[kind] };
+	trace_common(c, &r);
+	c->trace_fn(c->trace_opaque, &r);
 }
 
 /* ---- decoded blocks ---- */
@@ -554,6 +597,8 @@ static void step_one(struct vcpu *c)
 	const struct tg_insn *i = b->insn;
 	c->io_replay.pos = c->mmio_replay.pos = 0;
 	c->exit_block = 0;
+	if (unlikely(c->trace_fn) && !replay)
+		tg_trace_insn(c, i);
 	i->fn(c, i);
 	c->insns_retired++;
 	tg_boundary_after(c, i);

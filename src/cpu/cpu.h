@@ -172,6 +172,11 @@ static inline void tg_rep_interrupted(struct vcpu *c)
 	c->exit_block = 1;
 }
 
+/* Tracing (cpu.c): records for the callback of tg_vcpu_set_trace. */
+void tg_trace_insn(struct vcpu *c, const struct tg_insn *d);
+void tg_trace_event(struct vcpu *c, int vector, int kind, bool has_err,
+		    uint32_t err, uint64_t saved_rip);
+
 /* Instructions retired before the one now running (RDTSC, budgets). */
 uint64_t tg_retired_now(const struct vcpu *c);
 

@@ -460,6 +460,8 @@ void tg_deliver_event(struct vcpu *c, int vector, int kind, bool has_err,
 		c->suppress_ss = true;
 	c->exceptions_delivered++;
 	tg_recompute_mode(c);
+	if (unlikely(c->trace_fn))
+		tg_trace_event(c, vector, kind, has_err, err, next_rip);
 }
 
 void tg_deliver_pending(struct vcpu *c)

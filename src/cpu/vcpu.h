@@ -254,6 +254,7 @@ enum { TG_JMP_EXCEPTION = 1, TG_JMP_EXIT = 2 };
 #define BW_HALTED    (1u << 7)
 #define BW_REPLAY    (1u << 8) /* re-executing an instruction after an exit */
 #define BW_HOSTDBG   (1u << 9) /* host single-step or host breakpoints */
+#define BW_TRACE     (1u << 10) /* a trace callback wants every instruction */
 
 #define NDR 4
 
@@ -305,6 +306,10 @@ struct vcpu {
 	bool suppress_ss;          /* the running instruction delivered its own
 				      event (INT n, INT3, INTO, ICEBP): no BS */
 	uint8_t vendor;            /* enum tg_vendor: where Intel and AMD differ */
+
+	/* tracing (an extension): called per instruction and per event */
+	void (*trace_fn)(void *opaque, const void *record);
+	void *trace_opaque;
 
 	/* host debugging (KVM_SET_GUEST_DEBUG): invisible to the guest */
 	uint32_t guest_debug;      /* KVM_GUESTDBG_* in effect */

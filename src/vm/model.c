@@ -461,6 +461,15 @@ static int model_translate(struct tg_vcpu *v, struct kvm_translation *tr)
 	return 0;
 }
 
+static int model_set_trace(struct tg_vcpu *v, tg_trace_fn fn, void *opaque)
+{
+	struct vcpu *c = cpu_of(v);
+	c->trace_fn = (void (*)(void *, const void *))fn;
+	c->trace_opaque = opaque;
+	tg_recompute_boundary(c);
+	return 0;
+}
+
 static int model_set_budget(struct tg_vcpu *v, uint64_t insns)
 {
 	cpu_of(v)->budget = insns;
@@ -500,6 +509,7 @@ const struct tg_backend_ops tg_model_ops = {
 	.get_debug_state = model_get_debug_state,
 	.set_debug_state = model_set_debug_state,
 	.translate = model_translate,
+	.set_trace = model_set_trace,
 	.set_guest_debug = model_set_guest_debug,
 	.set_budget = model_set_budget,
 	.get_stats = model_get_stats,
