@@ -147,7 +147,9 @@ static void string_io(struct vcpu *c, const struct tg_insn *d, bool in)
 		uint64_t n = areg(c, d, R_RCX) - 1;
 		set_areg(c, d, R_RCX, n);
 		if (n) {
-			c->exit_block = 1; /* RIP stays on the instruction */
+			/* RIP stays on the instruction, RF=1 for the rest
+			 * [SDM 17.3.1.1; spec 3.8] */
+			tg_rep_interrupted(c);
 			return;
 		}
 	}

@@ -294,8 +294,10 @@ str_rep(struct vcpu *c, const struct tg_insn *d, int op, unsigned size)
 	      (d->rep == 0xf3 ? !tg_zf(c) : tg_zf(c)))) {
 		/* Not finished: RIP stays on the instruction and the block
 		 * ends here; the next call resumes with the committed rCX,
-		 * rSI, rDI. */
-		c->exit_block = 1;
+		 * rSI, rDI, with RF=1 so an event taken now pushes RF=1 and
+		 * the instruction's code breakpoint does not fire again
+		 * [SDM 17.3.1.1; spec 3.8, 5.4]. */
+		tg_rep_interrupted(c);
 		return;
 	}
 	tg_advance(c, d);
