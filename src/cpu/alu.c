@@ -177,6 +177,7 @@ INLINE void alu_ai(struct vcpu *c, const struct tg_insn *d, int op, unsigned sz)
 	static void h_##form##_##op##_##sz(struct vcpu *c, const struct tg_insn *d) \
 	{                                                                     \
 		alu_##form(c, d, op, sz);                                     \
+		TG_NEXT(c, d);                                                \
 	}
 #define ALU_H_SIZES(form, op) \
 	ALU_H(form, op, 1) ALU_H(form, op, 2) ALU_H(form, op, 4) ALU_H(form, op, 8)
@@ -247,6 +248,7 @@ INLINE void incdec_m(struct vcpu *c, const struct tg_insn *d, bool dec, unsigned
 						   const struct tg_insn *d)   \
 	{                                                                      \
 		incdec_##form(c, d, dec, sz);                                  \
+		TG_NEXT(c, d);                                                 \
 	}
 #define INCDEC_H_SIZES(form, dec) \
 	INCDEC_H(form, dec, 1) INCDEC_H(form, dec, 2) INCDEC_H(form, dec, 4) INCDEC_H(form, dec, 8)

@@ -571,8 +571,9 @@ static __attribute__((noinline)) void run_fast(struct vcpu *c, uint64_t limit)
 		c->blk_base = c->insns_retired;
 		c->blk_n = n;
 		do {
-			i->fn(c, i);
-			i++;
+			c->blk_last = i;
+			i->fn(c, i); /* may chain through following ones (TG_NEXT) */
+			i = c->blk_last + 1;
 		} while ((uintptr_t)i < c->exit_block);
 		c->insns_retired += (uint64_t)(i - b->insn);
 		c->blk_start = 0;

@@ -153,6 +153,23 @@ static inline void tg_advance(struct vcpu *c, const struct tg_insn *d)
 	c->rip = (c->rip + d->len) & c->rip_mask;
 }
 
+/* Threaded dispatch: a handler that completed normally may run the next
+ * decoded instruction of its block itself, as a tail call, instead of
+ * returning to the run loop. It must be the handler's last statement.
+ * blk_last always names the instruction running now (the loop sets it for
+ * the first, each chain step for the next), so the loop resumes after
+ * whichever instruction returned to it. At the block's end, when
+ * exit_block was set, or on the slow path (exit_block 0) it returns. */
+#define TG_NEXT(c, d)                                                     \
+	do {                                                              \
+		const struct tg_insn *next_ = (d) + 1;                    \
+		if ((uintptr_t)next_ < (c)->exit_block) {                 \
+			(c)->blk_last = next_;                            \
+			next_->fn((c), next_);                            \
+		}                                                         \
+		return;                                                   \
+	} while (0)
+
 /* Stack-address size: SS.B outside 64-bit mode [SDM 6.2.3]. */
 static inline unsigned tg_stack_asz(const struct vcpu *c)
 {

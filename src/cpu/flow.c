@@ -71,6 +71,7 @@ static inline unsigned ind_osz(const struct vcpu *c, const struct tg_insn *d)
 			c->exit_block = 1;                                   \
 		} else {                                                     \
 			c->rip = next;                                       \
+			TG_NEXT(c, d);                                       \
 		}                                                            \
 	}                                                                    \
 	static void jcc_##cc(struct vcpu *c, const struct tg_insn *d)        \

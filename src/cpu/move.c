@@ -40,11 +40,13 @@ static void mov_rr64_89(struct vcpu *c, const struct tg_insn *d)
 {
 	c->gpr[d->rm] = c->gpr[d->reg];
 	c->rip += d->len; /* osz 8: 64-bit mode */
+	TG_NEXT(c, d);
 }
 static void mov_rr64_8b(struct vcpu *c, const struct tg_insn *d)
 {
 	c->gpr[d->reg] = c->gpr[d->rm];
 	c->rip += d->len;
+	TG_NEXT(c, d);
 }
 /* A 32-bit destination zero-extends into bits 63:32 [SDM 3.4.1.1]. */
 static void mov_rr32_89(struct vcpu *c, const struct tg_insn *d)
@@ -99,7 +101,7 @@ static __attribute__((noinline)) void st_slow(struct vcpu *c,
 			memcpy(&v, p, sizeof v);                            \
 			c->gpr[d->reg] = v;                                 \
 			ADV;                                                \
-			return;                                             \
+			TG_NEXT(c, d);                                      \
 		}                                                           \
 		ld_slow(c, d, a, bits / 8);                                 \
 	}
@@ -113,7 +115,7 @@ static __attribute__((noinline)) void st_slow(struct vcpu *c,
 			   (p = tg_tlb_hit(c, a, bits / 8, ACC_W)))) {      \
 			memcpy(p, &v, sizeof v);                            \
 			ADV;                                                \
-			return;                                             \
+			TG_NEXT(c, d);                                      \
 		}                                                           \
 		st_slow(c, d, a, bits / 8, v);                              \
 	}
@@ -244,21 +246,25 @@ static void lea64_bd(struct vcpu *c, const struct tg_insn *d)
 {
 	c->gpr[d->reg] = EA_BD(c, d);
 	c->rip += d->len;
+	TG_NEXT(c, d);
 }
 static void lea64_bisd(struct vcpu *c, const struct tg_insn *d)
 {
 	c->gpr[d->reg] = EA_BISD(c, d);
 	c->rip += d->len;
+	TG_NEXT(c, d);
 }
 static void lea32_bd(struct vcpu *c, const struct tg_insn *d)
 {
 	c->gpr[d->reg] = (uint32_t)EA_BD(c, d);
 	c->rip += d->len;
+	TG_NEXT(c, d);
 }
 static void lea32_bisd(struct vcpu *c, const struct tg_insn *d)
 {
 	c->gpr[d->reg] = (uint32_t)EA_BISD(c, d);
 	c->rip += d->len;
+	TG_NEXT(c, d);
 }
 
 /* ---- XCHG ---- */

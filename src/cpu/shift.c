@@ -173,7 +173,7 @@ INLINE void shift_ri(struct vcpu *c, const struct tg_insn *d, int op, unsigned s
  * with the count pre-masked by the selector. */
 #define SH_H(form, call, op, sz)                                                 \
 	static void h_##form##_##op##_##sz(struct vcpu *c, const struct tg_insn *d) \
-	{ call; }
+	{ call; TG_NEXT(c, d); }
 #define SH_H_SIZES(form, op, ...)                                                \
 	SH_H(form, SH_CALL(op, 1, __VA_ARGS__), op, 1)                           \
 	SH_H(form, SH_CALL(op, 2, __VA_ARGS__), op, 2)                           \

@@ -52,7 +52,7 @@ static void push_r64(struct vcpu *c, const struct tg_insn *d)
 		memcpy(p, &c->gpr[d->rm], 8);
 		c->gpr[R_RSP] = sp;
 		c->rip += d->len;
-		return;
+		TG_NEXT(c, d);
 	}
 	push_r(c, d);
 }
@@ -67,7 +67,7 @@ static void pop_r64(struct vcpu *c, const struct tg_insn *d)
 		c->gpr[R_RSP] = sp + 8;
 		c->gpr[d->rm] = v;
 		c->rip += d->len;
-		return;
+		TG_NEXT(c, d);
 	}
 	pop_r(c, d);
 }

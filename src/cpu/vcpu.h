@@ -339,6 +339,7 @@ struct vcpu {
 	const struct tg_insn *blk_start;
 	uint64_t blk_rip, blk_base;
 	unsigned blk_n;
+	const struct tg_insn *blk_last; /* last instruction a chain ran */
 	uint32_t mem_generation;
 	uint32_t run_gen;          /* bumped per run: blocks re-verify their bytes */
 	uint32_t jc_gen;           /* bumped when RIP->block translations may change */
