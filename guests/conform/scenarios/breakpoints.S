@@ -267,9 +267,10 @@ SCENARIO wp_two_hits, "SDM 17.2.3 (B0-B3 per matching breakpoint)", \
 END_SCENARIO
 
 /* A PUSH writes the stack: a watchpoint on the slot hits (the scenario
- * arms DR0 itself, CPL0, because the slot depends on RSP). */
+ * arms DR0 itself, CPL0, because the slot depends on RSP). maxev=1: the
+ * handler then disarms DR7, before later pushes reuse the slot. */
 SCENARIO wp_push, "SDM 17.2.4 (data writes of any instruction)", \
-	"write watchpoint on the stack slot of a PUSH: #DB after the PUSH"
+	"write watchpoint on the stack slot of a PUSH: #DB after the PUSH", maxev=1
 	leaq -8(%rsp), %rax
 	movq %rax, %dr0
 	movl $(DR7_FIXED | WRITE(0, LEN_8)), %eax
@@ -282,7 +283,9 @@ END_SCENARIO
 
 /* A watchpoint hit in the middle of REP STOSB is reported after that
  * iteration: RIP stays on the STOSB, pushed RF=1; the rest of the string
- * completes without another hit [spec 5.4; SDM 17.3.1.1 RF rules]. */
+ * completes without another hit [spec 5.4; SDM 17.3.1.1 RF rules]. The
+ * count stays below 64, clear of fast-string mode, where the SDM lets
+ * interrupts and traps be taken a few iterations late [SDM 8.2.4]. */
 SCENARIO wp_rep_midloop, "spec 5.4; SDM 17.3.1.1 (RF for traps between REP iterations)", \
 	"REP STOSB over 4 bytes, watchpoint on byte 1: #DB with RIP=STOSB and RF=1, then done", \
 	flags=CF_F_CPL3_OK, dr0=cf_scratch+65, dr7=DR7_FIXED|WRITE(0, LEN_1)
@@ -334,4 +337,51 @@ SCENARIO io_bp_de0, "SDM 17.2.4 (R/W 10 undefined without CR4.DE); spec 5.2 (Boc
 	xorl %eax, %eax
 	outb %al, $0x80
 	DONE
+END_SCENARIO
+
+/* ---- priorities at one instruction [SDM 6.9 Table 6-2] ---- */
+
+/* A code breakpoint on an instruction that is also #UD: the breakpoint
+ * (priority 7) comes before the decode fault (priority 9); with RF set the
+ * retry raises #UD, which pushes RF=1 like every fault [SDM 17.3.1.1]. */
+SCENARIO code_bp_before_ud, "SDM 6.9 Table 6-2 (code breakpoint before decode faults); SDM 17.3.1.1", \
+	"code breakpoint on UD2: #DB at it first, then #UD at it", \
+	flags=CF_F_CPL3_OK, dr0=.Lcbu, dr7=DR7_FIXED|EXEC(0), rf_on=DR6_B0, resume=.Lcbu_after
+.Lcbu:	ud2
+.Lcbu_after:
+	DONE
+	EXPECT_DB .Lcbu, DR6_ACTIVE_LOW | DR6_B0, flmask=RFL_RF, flval=0
+	EXPECT_EXC 6, .Lcbu, flmask=RFL_RF, flval=RFL_RF
+END_SCENARIO
+
+/* TF on a MOV to DR7 that arms a code breakpoint on the next instruction:
+ * the step trap and the new breakpoint meet at the same boundary and
+ * arrive as one #DB [spec 2.3; seed 001]. */
+SCENARIO merge_tf_new_code_bp, "spec 2.3; seed 001; SDM 17.2.4", \
+	"TF + MOV DR7 arming a code breakpoint on the next instruction: one #DB there with BS|B0", \
+	dr0=.Lmnc1, rf_on=DR6_B0
+	movl $(DR7_FIXED | EXEC(0)), %eax
+	pushfq
+	SET_TF
+	movq %rax, %dr7
+.Lmnc1:	popfq
+.Lmnc2:	DONE
+	EXPECT_DB .Lmnc1, DR6_ACTIVE_LOW | DR6_BS | DR6_B0
+	EXPECT_DB .Lmnc2, DR6_ACTIVE_LOW | DR6_BS
+END_SCENARIO
+
+/* A watchpoint hit by an instruction that then faults: the instruction
+ * did not complete, so its data trap is discarded with it (as its single-
+ * step trap is, spec 3.4). MOVSQ reads the watched source, then its write
+ * to an unmapped page faults. */
+SCENARIO wp_then_fault, "spec 3.4 (a faulting instruction reports no trap); SDM 17.3.1.2", \
+	"read watchpoint hit by MOVSQ whose store then page-faults: #PF only, no #DB", \
+	dr0=cf_scratch, dr7=DR7_FIXED|RDWR(0, LEN_8), resume=.Lwtf1, \
+	unverified="whether a data breakpoint matched by an instruction that then faults is dropped (model, Bochs-style) or reported; not in the spec"
+	leaq cf_scratch(%rip), %rsi
+	movabsq $0x100000000, %rdi
+	cld
+.Lwtf0:	movsq
+.Lwtf1:	DONE
+	EXPECT_ERR 14, .Lwtf0, 2, flmask=RFL_RF, flval=RFL_RF, auxmask=-1, auxval=0x100000000
 END_SCENARIO

@@ -152,9 +152,11 @@ END_SCENARIO
 
 /* POP SS reading a watched stack slot: the data trap is held until after
  * the next instruction. The slot address depends on ESP, so the scenario
- * arms DR0/DR7 itself (CPL0). */
+ * arms DR0/DR7 itself (CPL0); maxev=1 disarms it before the slot is
+ * reused. */
 SCENARIO popss_wp, "SDM 6.8.3; spec 4.1", \
-	"watchpoint on the stack slot POP SS reads (compatibility mode): one #DB after the next instruction"
+	"watchpoint on the stack slot POP SS reads (compatibility mode): one #DB after the next instruction", \
+	maxev=1
 	pushq $CF_SEL_KCODE32
 	leaq .Lpw32(%rip), %rax
 	pushq %rax
