@@ -106,3 +106,25 @@ TEST(core_budget_is_exact)
 	EXPECT_EQ(st.insns_retired, 5); /* mov mov out add hlt: HLT completes, RIP after it */
 	th_fini(&t);
 }
+
+extern const uint8_t guest_core_sse_ud[], guest_core_sse_ud_end[];
+
+TEST(core_sse_and_mmx_are_ud_without_cpuid_support)
+{
+	struct th t;
+	ASSERT_EQ(th_init(&t, TG_BACKEND_MODEL, 8 << 20), 0);
+	th_load(&t, TH_CODE, guest_core_sse_ud, guest_core_sse_ud_end - guest_core_sse_ud);
+	th_long_mode(&t, TH_CODE, TH_STACK);
+	th_gate64(&t, 6, TH_CODE + 0x40, 14, 0, 0);
+	struct kvm_regs r = th_regs(&t);
+	r.rdi = 0x90000;
+	tg_vcpu_set_regs(t.vcpu, &r);
+	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
+	uint64_t rips[3];
+	memcpy(rips, t.mem + 0x90000, sizeof rips);
+	EXPECT_EQ(rips[0], TH_CODE);
+	EXPECT_EQ(rips[1], TH_CODE + 5);
+	EXPECT_EQ(rips[2], TH_CODE + 9);
+	EXPECT_EQ(th_regs(&t).rip, TH_CODE + 13);
+	th_fini(&t);
+}

@@ -1,6 +1,8 @@
-/* One instruction the model does not implement (an SSE4.1 op, 0F 38
- * map): the run must end in KVM_EXIT_INTERNAL_ERROR with its bytes. */
+/* One instruction the model does not implement: an x87 instruction (the
+ * model has no FPU; with CR0.EM=0 and CR0.TS=0 it is not #NM either), so
+ * the run must end in KVM_EXIT_INTERNAL_ERROR with its bytes. */
 #include "guest.inc"
 	.code64
 	.text
-	pmulld %xmm1, %xmm0
+	fldpi
+	fld1

@@ -50,8 +50,15 @@ static const uint8_t own0[256] = {
 	/* 26 2e 36 3e 64-67 f0 f2 f3 are prefixes: never reach here */
 };
 
-/* 0F map. */
+/* 0F map. The SSE/SSE2+ and MMX rows are #UD: the model's CPUID reports
+ * neither MMX nor SSE (nor FXSR), and those instructions raise #UD when
+ * CPUID lacks the feature [SDM Vol. 2, each instruction's exceptions;
+ * SDM 13.1]. */
 static const uint8_t own1[256] = {
+	[0x10 ... 0x17] = O_UD, [0x28 ... 0x2f] = O_UD,
+	[0x50 ... 0x7f] = O_UD,
+	[0xc2 ... 0xc6] = O_UD,
+	[0xd0 ... 0xfe] = O_UD,
 	[0x00 ... 0x03] = O_SYS, [0x05 ... 0x09] = O_SYS, [0x0b] = O_UD,
 	[0x0d] = O_MOVE, [0x18 ... 0x1f] = O_MOVE,
 	[0x20 ... 0x23] = O_SYS,
@@ -101,7 +108,7 @@ tg_handler tg_select(struct tg_insn *d)
 	else if (d->map == 1)
 		owner = own1[d->opc];
 	else
-		owner = O_NONE; /* 0F38/0F3A: SSE4 and friends, not modelled */
+		owner = O_UD; /* 0F38/0F3A: SSSE3/SSE4 etc., absent from CPUID */
 	if (owner == O_GRP)
 		owner = route_group(d);
 	switch (owner) {
