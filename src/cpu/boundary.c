@@ -192,8 +192,17 @@ void tg_boundary_after(struct vcpu *c, const struct tg_insn *d)
 	/* Host debugging: a host data/I-O breakpoint or a host single-step
 	 * ends the run after the instruction, pc = the next one, dr6 = BS
 	 * for a step plus the hit breakpoints [spec 7.1-7.2; selftest
-	 * debug_regs expects 0xFFFF4FF0 per step]. */
-	if (tg_host_step(c) || (host & DR6_BMASK))
-		tg_exit_debug(c, EXC_DB, DR6_EXIT_BASE | (host & DR6_BMASK) |
+	 * debug_regs expects 0xFFFF4FF0 per step]. KVM does this with TF and
+	 * the hardware breakpoints of the guest's CPU, so a MOV SS shadow
+	 * holds these #DBs too: the step ends one instruction later [SDM
+	 * 6.8.3; spec 4.1]. */
+	host = (host | c->host_held) & DR6_BMASK;
+	if ((tg_host_step(c) || host) && c->shadow == SHADOW_MOVSS) {
+		c->host_held = host;
+		return;
+	}
+	c->host_held = 0;
+	if (tg_host_step(c) || host)
+		tg_exit_debug(c, EXC_DB, DR6_EXIT_BASE | host |
 					 (tg_host_step(c) ? DR6_BS : 0));
 }

@@ -315,6 +315,7 @@ struct vcpu {
 	uint32_t guest_debug;      /* KVM_GUESTDBG_* in effect */
 	uint64_t host_dr[NDR], host_dr7; /* USE_HW_BP: the breakpoints in effect */
 	uint32_t host_dbg;         /* host breakpoint hits of the running insn */
+	uint32_t host_held;        /* host hits held by a MOV SS shadow */
 	bool nmi_pending, nmi_masked;
 	int16_t irq_pending;       /* KVM_INTERRUPT vector, or -1 */
 	bool halted;
@@ -325,6 +326,8 @@ struct vcpu {
 	uint8_t exit_pending;      /* 1: IN data due in the run page, 2: MMIO read */
 	struct tg_replay io_replay;
 	struct tg_replay mmio_replay;
+	uint8_t user_msr_exits;    /* KVM_CAP_X86_USER_SPACE_MSR: the
+				      KVM_MSR_EXIT_REASON_* that exit */
 
 	/* memory */
 	struct tg_memmap *mem;
