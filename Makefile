@@ -11,7 +11,7 @@ SANFLAGS := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 
-LIB_SRCS := $(sort $(wildcard src/cpu/*.c src/vm/*.c src/kvm/*.c src/boot/*.c src/devices/*.c))
+LIB_SRCS := $(sort $(wildcard src/cpu/*.c src/vm/*.c src/kvm/*.c src/boot/*.c src/devices/*.c src/gdb/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 GUEST_ASM := $(sort $(wildcard guests/asm/*.S))
@@ -173,6 +173,16 @@ $(BUILD)/conform-selftest.elf: $(CONFORM_RT_OBJS) $(CONFORM_SELF_OBJS) guests/co
 .PHONY: conform-kernel
 conform-kernel: $(BUILD)/conform.elf $(BUILD)/conform-selftest.elf
 tests: conform-kernel
+
+# README's Findings section (between its findings markers): the matrix on
+# every backend, then scripts/findings.py. Status 1 (the model departs)
+# still writes the section; anything else stops.
+.PHONY: findings
+findings: $(CLI) $(BUILD)/conform.elf
+	$(CLI) conform --backend model,kvm,qemu-tcg,qemu-kvm --json $(BUILD)/findings.json \
+		> $(BUILD)/findings.txt || [ $$? -eq 1 ]
+	python3 scripts/findings.py $(BUILD)/findings.json README.md
+
 $(LIB): $(CONFORM_LIB_OBJS)
 -include $(CONFORM_LIB_OBJS:.o=.d)
 
@@ -192,3 +202,23 @@ clean:
 	rm -rf build build-san
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+
+# ---- gdb test guest (guests/gdb; tests/test_gdb.c): a multiboot kernel
+# with symbols. gdb loads $(BUILD)/guests/gdb/gdbguest.elf64 (64-bit, DWARF);
+# trapgate boots the ELF32 copy gdbguest.elf. -O0 keeps line stepping
+# exactly on the source. ----
+GDBG_CFLAGS := -std=gnu11 -O0 -g -Wall -Wextra -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -fcf-protection=none -mno-red-zone -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables
+GDBG_OBJS := $(BUILD)/guests/gdb/boot.o $(BUILD)/guests/gdb/guest.o
+$(BUILD)/guests/gdb/%.o: guests/gdb/%.S
+	@mkdir -p $(dir $@)
+	$(CGUEST_CC) $(GDBG_CFLAGS) -c $< -o $@
+$(BUILD)/guests/gdb/%.o: guests/gdb/%.c
+	@mkdir -p $(dir $@)
+	$(CGUEST_CC) $(GDBG_CFLAGS) -c $< -o $@
+$(BUILD)/guests/gdb/gdbguest.elf: $(GDBG_OBJS) guests/gdb/guest.ld
+	ld -m elf_x86_64 -nostdlib -T guests/gdb/guest.ld --build-id=none \
+		-z max-page-size=4096 --no-warn-rwx-segments -o $(@:.elf=.elf64) $(GDBG_OBJS)
+	objcopy -O elf32-i386 --strip-debug $(@:.elf=.elf64) $@
+tests: $(BUILD)/guests/gdb/gdbguest.elf

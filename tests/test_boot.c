@@ -464,10 +464,12 @@ TEST(boot_mb_reject_segments)
 	put32(k, PH(0) + P_VADDR, 0xfffff000);
 	put32(k, EH_ENTRY, 0xfffff010);
 	expect_rejected(k, sizeof k, TG_MB_ENOFIT, "segment wrapping 4 GiB");
-	/* Over the info area at 0x8000. */
+	/* Over the info area at 0x8000, and reaching so close to the end of
+	 * RAM that the area does not fit after it either. */
 	ref_kernel(k);
 	put32(k, PH(0) + P_PADDR, 0x7000);
 	put32(k, PH(0) + P_VADDR, 0x7000);
+	put32(k, PH(0) + P_MEMSZ, RAM - 0x7000 - 0x100);
 	put32(k, EH_ENTRY, 0x7010);
 	expect_rejected(k, sizeof k, TG_MB_EOVERLAP, "segment over the info area");
 	/* Entry point not inside any PT_LOAD. */
@@ -603,5 +605,40 @@ TEST(boot_mb_mutations_never_crash)
 	/* both outcomes occur, or the mutations tested nothing */
 	EXPECT_TRUE(ok > 10);
 	EXPECT_TRUE(bad > 10);
+	th_fini(&t);
+}
+
+/* A kernel linked over the default info area (kvm-unit-tests' realmode
+ * test loads at 32 KiB) boots with the GDT, info structure and strings
+ * moved after its last byte, page-aligned, as QEMU places them: EBX and
+ * GDTR follow, the kernel's own bytes at 0x8000 stay. */
+TEST(boot_mb_info_relocated)
+{
+	struct th t;
+	ASSERT_EQ(setup(&t), 0);
+	uint8_t k[K_SIZE];
+	ref_kernel(k);
+	put32(k, PH(0) + P_PADDR, 0x7000);
+	put32(k, PH(0) + P_VADDR, 0x7000);
+	put32(k, EH_ENTRY, 0x7010);
+	struct tg_mb_config cfg = { .ram_size = RAM, .cmdline = "k a=1" };
+	struct tg_mb_result res;
+	ASSERT_EQ(tg_mb_load(t.vm, t.vcpu, k, sizeof k, &cfg, &res), 0);
+	/* the segment ends at 0x7000 + 0x3000: the area starts at 0xa000 */
+	EXPECT_EQ(res.info, 0xa000 + (TG_MB_INFO - TG_MB_GDT));
+	struct kvm_regs r = th_regs(&t);
+	struct kvm_sregs s = th_sregs(&t);
+	EXPECT_EQ(r.rbx, res.info);
+	EXPECT_EQ(r.rip, 0x7010);
+	EXPECT_EQ(s.gdt.base, 0xa000);
+	EXPECT_EQ(memcmp(t.mem + 0x7000, k + 0x100, 0x100), 0);
+	uint32_t cmdline, mmap;
+	memcpy(&cmdline, t.mem + res.info + TG_MBI_OFF_CMDLINE, 4);
+	memcpy(&mmap, t.mem + res.info + TG_MBI_OFF_MMAP_ADDR, 4);
+	EXPECT_EQ(strcmp((char *)t.mem + cmdline, "k a=1"), 0);
+	EXPECT_EQ(mmap, 0xa000 + (TG_MB_MMAP - TG_MB_GDT));
+	uint64_t code_desc;
+	memcpy(&code_desc, t.mem + 0xa008, 8);
+	EXPECT_EQ(code_desc, 0x00cf9b000000ffffull);
 	th_fini(&t);
 }

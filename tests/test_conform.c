@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "../src/conform/conform.h"
+#include "test_conform.h"
 #include "../src/boot/machine.h"
 
-static int build_path(char *out, size_t len, const char *rel)
+int tg_test_cf_build_path(char *out, size_t len, const char *rel)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -27,8 +27,9 @@ static int build_path(char *out, size_t len, const char *rel)
 	*slash = 0;
 	return snprintf(out, len, "%s/%s", exe, rel) < (int)len ? 0 : -1;
 }
+#define build_path tg_test_cf_build_path
 
-static bool load(struct tg_cf_catalogue *cat, const char *file)
+bool tg_test_cf_load(struct tg_cf_catalogue *cat, const char *file)
 {
 	char path[PATH_MAX], err[600];
 	if (build_path(path, sizeof path, file) < 0) {
@@ -41,28 +42,46 @@ static bool load(struct tg_cf_catalogue *cat, const char *file)
 	}
 	return true;
 }
+#define load tg_test_cf_load
 
 /* Scenarios that differ on the model because of a CPU piece not finished
- * yet, each with the missing piece: the catalogue test reports them as
- * known and fails on any OTHER difference; it prints "now matches" for an
- * entry the CPU has caught up with (delete it then). Empty: the whole
- * catalogue matches (general detect, the ICEBP merge and RF between REP
- * iterations were the last gaps). */
+ * yet, each with the missing piece: the catalogue tests report them as
+ * known and fail on any OTHER difference; they print "now matches" for an
+ * entry the CPU has caught up with (delete it then). The expectations
+ * are KVM's ABI and bare metal (the scenario files give the sources); the
+ * model (src/cpu, src/vm) is the lead's to fix. */
 static const struct {
 	const char *name; /* a variant: name or name@cpl3 */
 	const char *why;
 } known_gaps[] = {
-	/* e.g. { "tf_rep_movsb", "pushed RF=0 between REP iterations (SDM 17.3.1.1: 1)" }, */
+	{ "host_inject_db_clears_gd",
+	  "a #DB injected without payload (KVM_GUESTDBG_INJECT_DB) is delivered with DR7.GD "
+	  "still set, so the handler's MOV from DR7 takes a GD #DB (DR6 0xFFFF2FF0 seen); "
+	  "delivery of any #DB clears GD [SDM 17.2.4; KVM clears it for every injected #DB]" },
+	{ "host_step_movss",
+	  "KVM_GUESTDBG_SINGLESTEP exits right after MOV SS; the step trap is held by the MOV SS "
+	  "shadow and ends after the next instruction, as with the hardware TF KVM steps with "
+	  "[SDM 6.8.3; spec 4.1]" },
+	{ "host_step_popss", "as host_step_movss, for POP SS [SDM 6.8.3]" },
+	{ "host_step_hlt",
+	  "a host step over HLT ends in KVM_EXIT_HLT (RIP after the HLT) instead of "
+	  "KVM_EXIT_DEBUG; the step trap is the wake event [spec 3.7, 3.12] (KVM itself squashes "
+	  "that exit, a TODO in kvm_emulate_halt)" },
+	{ "host_step_code_bp",
+	  "SINGLESTEP|USE_HW_BP with a host code breakpoint on the next instruction: the exit "
+	  "reports BS only (dr6 0xFFFF4FF0); the code breakpoint joins the same exit, BS|B2 "
+	  "[seed 001; spec 2.3, 8.2]" },
 	{ 0, 0 },
 };
 
-static const char *known_gap(const char *variant)
+const char *tg_test_cf_known_gap(const char *variant)
 {
 	for (size_t i = 0; known_gaps[i].name; i++)
 		if (!strcmp(known_gaps[i].name, variant))
 			return known_gaps[i].why;
 	return 0;
 }
+#define known_gap tg_test_cf_known_gap
 
 /* The whole catalogue, each variant in a fresh VM: every run matches,
  * except the known model gaps above (reported, not failed). */
@@ -96,7 +115,11 @@ TEST(conform_catalogue_model)
 			test_fail(__FILE__, __LINE__, "%s %s: %s", tg_cf_status_name(st), v, r->detail);
 		}
 	}
-	printf("    %u runs of %u scenarios, %u known model gaps\n", runs, cat.count, gaps);
+	unsigned host = 0;
+	for (unsigned i = 0; i < cat.count; i++)
+		host += (cat.sc[i].d.flags & CF_F_HOST) != 0;
+	printf("    %u runs of %u scenarios (%u host-side), %u known model gaps\n", runs, cat.count,
+	       host, gaps);
 	free(r);
 	tg_cf_catalogue_free(&cat);
 }
@@ -133,10 +156,32 @@ TEST(conform_catalogue_contents)
 		"io_bp_out", "tf_clears_bn", "icebp_clears_bn", "movss_movss_tf", "popss_tf",
 		"gd_read", "rf_push_pf", "df_gp_in_gp", "df_pf_in_pf", "serial_db_in_pf",
 		"df_triple_fault",
+		/* host-side (issue 4): INJECT_* with nothing / something in
+		 * flight, host single-step, host breakpoints, GD, seed 003 at
+		 * the API level, event round trips */
+		"host_inject_db", "host_sw_bp_inject_bp", "host_ebusy_injected_df",
+		"host_ebusy_injected_pf", "host_ebusy_pending_gp", "host_step_movss",
+		"host_step_popss", "host_step_sti", "host_step_cpuid", "host_step_hlt",
+		"host_step_int3", "host_step_icebp", "host_hwbp_exec", "host_hwbp_write",
+		"host_hwbp_rw", "host_hwbp_io", "host_hwbp_gd", "host_seed003_sti_pending_db",
+		"host_events_pending_db_payload", "host_events_pending_pf_payload",
+		"host_events_injected_gp", "host_events_nmi_pending", "host_events_nmi_masked",
+		"host_events_shadow_movss_tf", "host_events_shadow_sti", "host_events_triple_fault",
 	};
 	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
 		if (tg_cf_find(&cat, required[i]) < 0)
 			test_fail(__FILE__, __LINE__, "scenario %s missing", required[i]);
+	/* host-side scenarios: CPL0 only (sync points are HLTs), with host
+	 * actions; guest-only ones have none */
+	for (unsigned i = 0; i < cat.count; i++) {
+		const struct tg_cf_scenario *sc = &cat.sc[i];
+		if (sc->d.flags & CF_F_HOST) {
+			EXPECT_TRUE(sc->nhost > 0);
+			EXPECT_EQ(sc->d.flags & (CF_F_CPL3_OK | CF_F_CPL3_ONLY), 0);
+		} else {
+			EXPECT_EQ(sc->nhost, 0);
+		}
+	}
 	tg_cf_catalogue_free(&cat);
 }
 
@@ -338,40 +383,19 @@ TEST(conform_kernel_tap_run)
 	}
 	EXPECT_EQ(lines, variants);
 	EXPECT_EQ(o.exit_value, failed ? 1 : 0);
+	/* standalone, the host-side scenarios are skipped, each with the
+	 * reason (the runtime has no host runner to meet at sync points) */
+	unsigned host = 0, host_skips = 0;
+	for (unsigned i = 0; i < cat.count; i++)
+		host += (cat.sc[i].d.flags & CF_F_HOST) != 0;
+	for (char *p = con.buf; (p = strstr(p, " # SKIP needs host actions\n")) != 0; p++)
+		host_skips++;
+	EXPECT_TRUE(host > 0);
+	EXPECT_EQ(host_skips, host);
 	tg_machine_destroy(&m);
 	fclose(logf);
 	free(logbuf);
 	free(con.buf);
-	tg_cf_catalogue_free(&cat);
-}
-
-/* /dev/kvm through the same code path. KVM's own deviations are reported,
- * never failed; a harness problem (timeout, cannot boot) fails. */
-TEST(conform_kvm_backend)
-{
-	struct tg_vm *vm;
-	if (tg_vm_create(TG_BACKEND_KVM, &vm) < 0) {
-		char why[300];
-		snprintf(why, sizeof why, "/dev/kvm unavailable: %s", tg_last_error());
-		test_skip(why);
-		return;
-	}
-	tg_vm_destroy(vm);
-	struct tg_cf_catalogue cat;
-	if (!load(&cat, "conform.elf"))
-		return;
-	struct tg_cf_config cfg = { .backend = TG_BACKEND_KVM, .timeout_ms = 3000 };
-	struct tg_cf_result *r = malloc(sizeof *r);
-	ASSERT_TRUE(r != 0);
-	static const char *const names[] = { "kut_hw_bp1", "kut_singlestep_basic", "dr6_write0_readback" };
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		enum tg_cf_status st = run_named(&cat, &cfg, names[i], 0, r);
-		if (st == TG_CF_DIFF)
-			printf("    kvm differs on %s: %s\n", names[i], r->detail);
-		EXPECT_TRUE(st == TG_CF_MATCH || st == TG_CF_DIFF);
-		EXPECT_TRUE(r->guest_judged);
-	}
-	free(r);
 	tg_cf_catalogue_free(&cat);
 }
 
@@ -433,10 +457,31 @@ TEST(conform_cli)
 	EXPECT_TRUE(strstr(out, "\"scenario\": \"self_extra\", \"cpl\": 0, \"backend\": \"model\", "
 			   "\"status\": \"DIFF\"") != 0);
 	EXPECT_TRUE(strstr(out, "\"observed\": [{\"vector\": 3,") != 0);
-	EXPECT_TRUE(strstr(out, "\"summary\": {\"runs\": 1, \"match\": 0, \"diff\": 1") != 0);
+	EXPECT_TRUE(strstr(out, "\"summary\": {\"runs\": 1, \"match\": 0, \"departures\": 1, "
+			   "\"diff\": 1") != 0);
+	EXPECT_TRUE(strstr(out, "\"failed\": true") != 0);
+
+	/* several backends: the matrix; an unavailable backend is a column
+	 * of SKIPs with the reason and does not change the exit status */
+	EXPECT_EQ(cli((const char *[]){ "--filter", "self_pass", "--backend", "model,qemu-tcg",
+					"--qemu", "/nonexistent/qemu", 0 }, out, sizeof out), 0);
+	EXPECT_TRUE(strstr(out, "self_pass@cpl3                               match     SKIP") != 0);
+	EXPECT_TRUE(strstr(out, "qemu-tcg: SKIP, backend unavailable: QEMU (-accel tcg) did not boot "
+			   "the kernel: cannot run /nonexistent/qemu") != 0);
+	EXPECT_TRUE(strstr(out, "model     2 runs: 2 match, 0 departures") != 0);
+	/* departures of the model fail the run, whatever else is listed */
+	EXPECT_EQ(cli((const char *[]){ "--filter", "self_wrong_dr6", "--backend", "qemu-tcg,model",
+					"--qemu", "/nonexistent/qemu", 0 }, out, sizeof out), 1);
+	EXPECT_TRUE(strstr(out, "departures from bare metal (model bugs)") != 0);
+	/* kvm alone: its departures are findings, exit 0 (or SKIP, exit 0) */
+	EXPECT_EQ(cli((const char *[]){ "--filter", "self_wrong_dr6", "--backend", "kvm",
+					"--timeout", "2000", 0 }, out, sizeof out), 0);
 
 	EXPECT_EQ(cli((const char *[]){ "--cpl", "2", 0 }, out, sizeof out), TG_STATUS_USAGE);
 	EXPECT_EQ(cli((const char *[]){ "--backend", "qemu", 0 }, out, sizeof out), TG_STATUS_USAGE);
+	EXPECT_EQ(cli((const char *[]){ "--backend", "model,model", 0 }, out, sizeof out),
+		  TG_STATUS_USAGE);
+	EXPECT_EQ(cli((const char *[]){ "--filter", "a b", 0 }, out, sizeof out), TG_STATUS_USAGE);
 	EXPECT_EQ(cli((const char *[]){ "--bogus", 0 }, out, sizeof out), TG_STATUS_USAGE);
 	EXPECT_EQ(cli((const char *[]){ "--kernel", "/nonexistent.elf", 0 }, out, sizeof out),
 		  TG_STATUS_SETUP);

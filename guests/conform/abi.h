@@ -18,7 +18,7 @@
 #ifndef CONFORM_ABI_H
 #define CONFORM_ABI_H
 
-#define CF_ABI_VERSION 1
+#define CF_ABI_VERSION 2
 #define CF_INFO_ADDR 0x100010
 #define CF_INFO_MAGIC 0x314d524f464e4f43 /* "CONFORM1" */
 #define CF_STATE_MAGIC 0x4554415453464354 /* "TCFSTATE" */
@@ -54,7 +54,9 @@
 #define CF_SC_NEXP 120      /* expected events */
 #define CF_SC_EXP 128       /* -> CF_SC_NEXP expected events */
 #define CF_SC_END 136       /* address of the scenario's done point (RIP hint) */
-#define CF_SC_SIZE 144
+#define CF_SC_HOST 144      /* -> CF_SC_NHOST host actions (CF_HA_*), or 0 */
+#define CF_SC_NHOST 152
+#define CF_SC_SIZE 160
 
 /* scenario flags */
 #define CF_F_CPL3_OK 0x1      /* runs at CPL0 and also at CPL3 (IOPL=3) */
@@ -67,6 +69,105 @@
 #define CF_F_SHUTDOWN 0x80    /* ends in shutdown (triple fault): run alone */
 #define CF_F_CLEAR_DR6 0x100  /* the #DB handler writes DR6 := 0 after logging */
 #define CF_F_IF 0x200         /* enter with RFLAGS.IF=1 */
+#define CF_F_HOST 0x400       /* has host actions (KVM API calls between runs):
+				 runs only when the command line says `host`
+				 (the host runner); TAP SKIP otherwise */
+
+/* ---- host actions (u64 words; CF_HA_SIZE bytes each) ----
+ * A host-side scenario is guest code plus a list of actions the host
+ * runner (src/conform/host.c) performs through the vm API, in order, with
+ * the expected host-visible result of each. Guest code meets the host at
+ * sync points: a HLT at CPL0 (KVM_EXIT_HLT with RIP after it; a VMM with
+ * a userspace irqchip sees every HLT), identified by that RIP. After the
+ * last action the run continues to the scenario's end and the guest's
+ * events are compared as for any scenario.
+ *
+ * Word 0 is the operation, word 1 the expected return value of the call
+ * (0, -EBUSY, ...; CF_H_ANY: not compared), words 2.. its arguments A0..:
+ *   SYNC          A0 = RIP after the sync HLT: run until the guest halts
+ *                 there (any other stop is a difference)
+ *   ENABLE_CAP    A0 = capability, A1 = args[0]; a capability the backend
+ *                 does not report (KVM_CHECK_EXTENSION) skips the scenario
+ *   GUEST_DEBUG   A0 = control, A1..A4 = debugreg[0..3], A5 = debugreg[7]
+ *   SET_DREGS     A0..A3 = db[0..3], A4 = dr6, A5 = dr7, A6 = flags
+ *   EXPECT_DREGS  A0..A3 = db[0..3], A4 = dr6, A5 = dr7; A6 = which to
+ *                 compare (bit n: db[n], bit 4: dr6, bit 5: dr7)
+ *   SET_EVENTS    A0..A7 = struct kvm_vcpu_events (64 bytes)
+ *   EXPECT_EVENTS A0..A7 = struct kvm_vcpu_events, compared as state:
+ *                 flags, exception.injected/pending and, when either is
+ *                 set, nr, has_error_code, error_code (with has_error_code),
+ *                 exception_has_payload, exception_payload (with
+ *                 has_payload); interrupt.injected (+nr), shadow; nmi.*;
+ *                 smi.*; triple_fault.pending. (KVM leaves stale values in
+ *                 the fields of an empty queue.) exception.pending and the
+ *                 payload fields only when the expected flags have
+ *                 VALID_PAYLOAD (they are not part of the ABI without it).
+ *   EVENTS_ROUNDTRIP  GET, SET of what GET gave (expected return), GET:
+ *                 both GETs equal as state
+ *   SNAPSHOT      remember events, debug registers, RIP and RFLAGS
+ *   UNCHANGED     all of them still equal to the snapshot
+ *   RUN_DEBUG     run: KVM_EXIT_DEBUG with exception A0, pc A1, dr6 A2
+ *                 (CF_H_ANY: not compared), (dr7 & A3) == A4
+ *   RUN_EXIT      run: exit reason A0; RIP afterwards == A1 unless A1 = 0
+ *   RFLAGS        KVM_SET_REGS with RFLAGS = (RFLAGS & ~A1) | A0
+ *   INTERRUPT     KVM_INTERRUPT, irq A0
+ *   NMI           KVM_NMI
+ *   EXPECT_REGS   RIP == A0, (RFLAGS & A1) == A2
+ */
+#define CF_HA_OP 0
+#define CF_HA_RET 8
+#define CF_HA_ARG 16        /* A0; An at CF_HA_ARG + 8 * n */
+#define CF_HA_NARGS 14
+#define CF_HA_SIZE 128
+#define CF_H_ANY 0x7fffffffffffffff
+
+#define CF_H_SYNC 1
+#define CF_H_ENABLE_CAP 2
+#define CF_H_GUEST_DEBUG 3
+#define CF_H_SET_DREGS 4
+#define CF_H_EXPECT_DREGS 5
+#define CF_H_SET_EVENTS 6
+#define CF_H_EXPECT_EVENTS 7
+#define CF_H_EVENTS_ROUNDTRIP 8
+#define CF_H_SNAPSHOT 9
+#define CF_H_UNCHANGED 10
+#define CF_H_RUN_DEBUG 11
+#define CF_H_RUN_EXIT 12
+#define CF_H_RFLAGS 13
+#define CF_H_INTERRUPT 14
+#define CF_H_NMI 15
+#define CF_H_EXPECT_REGS 16
+#define CF_H_MAX 16
+#define CF_HOST_MAX 64      /* actions per scenario */
+
+/* KVM ABI values for scenario files (the guest build has no
+ * <linux/kvm.h>; src/conform/host.c checks each against it) */
+#define CF_GDBG_ENABLE 0x1
+#define CF_GDBG_SINGLESTEP 0x2
+#define CF_GDBG_USE_SW_BP 0x10000
+#define CF_GDBG_USE_HW_BP 0x20000
+#define CF_GDBG_INJECT_DB 0x40000
+#define CF_GDBG_INJECT_BP 0x80000
+#define CF_GDBG_BLOCKIRQ 0x100000
+#define CF_EVF_NMI_PENDING 0x1
+#define CF_EVF_SIPI_VECTOR 0x2
+#define CF_EVF_SHADOW 0x4
+#define CF_EVF_SMM 0x8
+#define CF_EVF_PAYLOAD 0x10
+#define CF_EVF_TRIPLE_FAULT 0x20
+#define CF_EVF_GET (CF_EVF_NMI_PENDING | CF_EVF_SHADOW | CF_EVF_SMM) /* GET always sets */
+#define CF_SHADOW_MOV_SS 0x1
+#define CF_SHADOW_STI 0x2
+#define CF_CAP_EXCEPTION_PAYLOAD 164
+#define CF_CAP_X86_TRIPLE_FAULT_EVENT 218
+#define CF_EXIT_DEBUG 4
+#define CF_EXIT_HLT 5
+#define CF_EXIT_SHUTDOWN 8
+#define CF_EXIT_FAIL_ENTRY 9
+#define CF_EXIT_INTERNAL_ERROR 17
+#define CF_EBUSY 16
+#define CF_EEXIST 17
+#define CF_EINVAL 22
 
 /* ---- expected event (u64 words) ---- */
 #define CF_EV_VECTOR 0
@@ -192,6 +293,12 @@ struct cf_info {
 struct cf_desc {
 	uint64_t name, source, descr, unverified, code, flags;
 	uint64_t dr[4], dr7, dr6, maxev, resume, rf_on, nexp, exp, end;
+	uint64_t host, nhost;
+};
+struct cf_host_action {
+	uint64_t op;
+	int64_t ret;
+	uint64_t a[CF_HA_NARGS];
 };
 struct cf_exp {
 	uint64_t vector, flags, rip, dr6, err, flmask, flval, auxmask, auxval, pad;
@@ -207,6 +314,7 @@ struct cf_state {
 _Static_assert(sizeof(struct cf_info) == CF_INFO_SIZE, "info");
 _Static_assert(sizeof(struct cf_desc) == CF_SC_SIZE, "desc");
 _Static_assert(sizeof(struct cf_exp) == CF_EV_SIZE, "exp");
+_Static_assert(sizeof(struct cf_host_action) == CF_HA_SIZE, "host action");
 _Static_assert(sizeof(struct cf_log) == CF_LOG_SIZE, "log");
 _Static_assert(sizeof(struct cf_state) == CF_ST_SIZE, "state");
 #endif

@@ -3,6 +3,7 @@
  * leaves guest memory as it was. All arithmetic on file-supplied numbers is
  * done in 64 bits so nothing wraps. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,7 +303,9 @@ int tg_mb_set_cpu(struct tg_vcpu *vcpu, uint32_t entry, uint32_t info)
 	data.type = 0x3;
 	s.cs = code;
 	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.gdt.base = TG_MB_GDT;
+	/* The boot GDT sits at the start of the info area, before the info
+	 * structure (relocated with it). */
+	s.gdt.base = info - (TG_MB_INFO - TG_MB_GDT);
 	s.gdt.limit = 3 * 8 - 1;
 	/* CR0: PE set, PG clear [spec 3.2]; ET is hard-wired on. Caches on,
 	 * as a BIOS leaves them. */
@@ -359,22 +362,30 @@ int tg_mb_load(struct tg_vm *vm, struct tg_vcpu *vcpu, const void *image,
 	if (r < 0)
 		goto out;
 
-	/* The info area: GDT, info, mmap, module list, then the strings. */
+	/* The info area: GDT, info, mmap, module list, then the strings, at
+	 * TG_MB_AREA_START; a kernel that loads there itself (kvm-unit-tests'
+	 * realmode test links at 32 KiB) gets the area after its last byte
+	 * and its modules instead, where QEMU puts it. Offsets from `base`. */
 	const char *cmdline = cfg->cmdline ? cfg->cmdline : "";
 	static const char loader_name[] = "trapgate";
-	uint64_t mods_addr = TG_MB_MMAP + 0x100;
-	uint64_t str = align_up(mods_addr + 16ull * cfg->nmods, 16);
-	uint64_t area_end = str + sizeof loader_name + strlen(cmdline) + 1;
+	const uint64_t o_gdt = TG_MB_GDT - TG_MB_AREA_START;
+	const uint64_t o_info = TG_MB_INFO - TG_MB_AREA_START;
+	const uint64_t o_mmap = TG_MB_MMAP - TG_MB_AREA_START;
+	const uint64_t o_mods = o_mmap + 0x100;
+	uint64_t o_str = align_up(o_mods + 16ull * cfg->nmods, 16);
+	uint64_t area_len = o_str + sizeof loader_name + strlen(cmdline) + 1;
 	for (unsigned i = 0; i < cfg->nmods; i++)
-		area_end += (cfg->mods[i].cmdline ? strlen(cfg->mods[i].cmdline) : 0) + 1;
-	if (area_end > TG_MB_AREA_END) {
+		area_len += (cfg->mods[i].cmdline ? strlen(cfg->mods[i].cmdline) : 0) + 1;
+	if (area_len > TG_MB_AREA_END - TG_MB_AREA_START) {
 		r = fail(res, TG_MB_EBOOTAREA,
 			 "command line and module names need 0x%llx bytes of boot "
 			 "information; at most 0x%x fit below 0x%x",
-			 (unsigned long long)(area_end - TG_MB_AREA_START),
+			 (unsigned long long)area_len,
 			 TG_MB_AREA_END - TG_MB_AREA_START, TG_MB_AREA_END);
 		goto out;
 	}
+	uint64_t base = TG_MB_AREA_START;
+	bool relocate = false;
 
 	uint64_t lo = ~0ull, hi = 0;
 	for (int k = 0; k < p->n; k++) {
@@ -387,14 +398,8 @@ int tg_mb_load(struct tg_vm *vm, struct tg_vcpu *vcpu, const void *image,
 				 (unsigned long long)(ram >> 20));
 			goto out;
 		}
-		if (overlaps(l->paddr, l->memsz, TG_MB_AREA_START, area_end - TG_MB_AREA_START)) {
-			r = fail(res, TG_MB_EOVERLAP,
-				 "segment at 0x%llx-0x%llx overlaps the boot information "
-				 "at 0x%x-0x%llx", (unsigned long long)l->paddr,
-				 (unsigned long long)(l->paddr + l->memsz - 1),
-				 TG_MB_AREA_START, (unsigned long long)(area_end - 1));
-			goto out;
-		}
+		if (overlaps(l->paddr, l->memsz, base, area_len))
+			relocate = true;
 		if (l->paddr < lo)
 			lo = l->paddr;
 		if (l->paddr + l->memsz > hi)
@@ -417,29 +422,39 @@ int tg_mb_load(struct tg_vm *vm, struct tg_vcpu *vcpu, const void *image,
 				 (unsigned long long)next);
 			goto out;
 		}
-		if (overlaps(next, sz ? sz : 1, TG_MB_AREA_START, area_end - TG_MB_AREA_START)) {
-			r = fail(res, TG_MB_EOVERLAP,
-				 "module %u at 0x%llx overlaps the boot information", i,
-				 (unsigned long long)next);
-			goto out;
-		}
+		if (overlaps(next, sz ? sz : 1, base, area_len))
+			relocate = true;
 		mod_at[i] = next;
 		next = align_up(next + sz, PAGE);
 	}
+	if (relocate) {
+		base = next;
+		if (base + area_len > ram || base + area_len > 0xffffffffull) {
+			r = fail(res, TG_MB_EOVERLAP,
+				 "the kernel loads over the boot information at 0x%x, and "
+				 "0x%llx bytes of it do not fit after the kernel at 0x%llx",
+				 TG_MB_AREA_START, (unsigned long long)area_len,
+				 (unsigned long long)base);
+			goto out;
+		}
+	}
+	uint64_t str = base + o_str;
+	uint64_t mods_addr = base + o_mods;
+	const uint64_t info_addr = base + o_info, mmap_addr = base + o_mmap;
 
 	/* Build the area in host memory, then write everything. */
-	size_t alen = (size_t)(area_end - TG_MB_AREA_START);
+	size_t alen = (size_t)area_len;
 	uint8_t *a = calloc(1, alen);
 	if (!a) {
 		r = fail(res, TG_MB_EINVAL, "out of host memory");
 		goto out;
 	}
-#define AT(gpa) (a + ((gpa) - TG_MB_AREA_START))
+#define AT(gpa) (a + ((gpa) - base))
 	/* Boot GDT [SDM Vol. 3A 3.4.5]: flat 4 GiB, G=1, D=1, DPL 0,
 	 * accessed bits set so they match the loaded segment caches. */
-	wr64(AT(TG_MB_GDT + 8), 0x00cf9b000000ffffull);
-	wr64(AT(TG_MB_GDT + 16), 0x00cf93000000ffffull);
-	uint8_t *mbi = AT(TG_MB_INFO);
+	wr64(AT(base + o_gdt + 8), 0x00cf9b000000ffffull);
+	wr64(AT(base + o_gdt + 16), 0x00cf93000000ffffull);
+	uint8_t *mbi = AT(info_addr);
 	wr32(mbi + TG_MBI_OFF_FLAGS, TG_MBI_MEM | TG_MBI_CMDLINE | TG_MBI_MODS |
 					     TG_MBI_MMAP | TG_MBI_LOADER_NAME);
 	/* mem_lower / mem_upper in KiB: conventional memory and memory from
@@ -452,14 +467,14 @@ int tg_mb_load(struct tg_vm *vm, struct tg_vcpu *vcpu, const void *image,
 	uint64_t mbase[3] = { 0, LOW_MEM_END, HIGH_MEM };
 	uint64_t mlen[3] = { LOW_MEM_END, HIGH_MEM - LOW_MEM_END, ram - HIGH_MEM };
 	for (int i = 0; i < 3; i++) {
-		uint8_t *e = AT(TG_MB_MMAP) + 24 * i;
+		uint8_t *e = AT(mmap_addr) + 24 * i;
 		wr32(e, 20);
 		wr64(e + 4, mbase[i]);
 		wr64(e + 12, mlen[i]);
 		wr32(e + 20, ntypes[i]);
 	}
 	wr32(mbi + TG_MBI_OFF_MMAP_LENGTH, 3 * 24);
-	wr32(mbi + TG_MBI_OFF_MMAP_ADDR, TG_MB_MMAP);
+	wr32(mbi + TG_MBI_OFF_MMAP_ADDR, (uint32_t)mmap_addr);
 	memcpy(AT(str), loader_name, sizeof loader_name);
 	wr32(mbi + TG_MBI_OFF_LOADER_NAME, (uint32_t)str);
 	str += sizeof loader_name;
@@ -479,7 +494,7 @@ int tg_mb_load(struct tg_vm *vm, struct tg_vcpu *vcpu, const void *image,
 		str += strlen(mc) + 1;
 	}
 #undef AT
-	int w = tg_vm_write_phys(vm, TG_MB_AREA_START, a, alen);
+	int w = tg_vm_write_phys(vm, base, a, alen);
 	free(a);
 	for (int k = 0; k < p->n && w == 0; k++) {
 		const struct load *l = &p->l[k];
@@ -495,7 +510,7 @@ int tg_mb_load(struct tg_vm *vm, struct tg_vcpu *vcpu, const void *image,
 		goto out;
 	}
 	res->entry = (uint32_t)p->entry;
-	res->info = TG_MB_INFO;
+	res->info = (uint32_t)info_addr;
 	res->load_start = (uint32_t)lo;
 	res->load_end = (uint32_t)hi;
 	if (vcpu) {

@@ -14,6 +14,9 @@
  *           (boot loader name, command line, module command lines), up to
  *           TG_MB_AREA_END.
  * Modules (if any) are placed page-aligned after the highest kernel byte.
+ * A kernel that loads over 0x8000-0x80000 (kvm-unit-tests realmode links
+ * at 32 KiB) finds the GDT, info and strings after its modules instead, in
+ * the same layout (as QEMU places them after the kernel).
  */
 #ifndef TG_BOOT_MULTIBOOT_H
 #define TG_BOOT_MULTIBOOT_H

@@ -10,6 +10,7 @@
 #include "../boot/machine.h"
 #include "../conform/conform.h"
 #include "trace.h"
+#include "../gdb/gdbstub.h"
 
 static const char usage_main[] =
 	"usage: trapgate COMMAND [OPTIONS]\n"
@@ -36,6 +37,10 @@ static const char usage_run[] =
 	"                    \"KERNEL ARGS\" as under QEMU\n"
 	"  --max-insns N     stop after N guest instructions\n"
 	"  --backend NAME    model (default) or kvm\n"
+	"  --gdb [HOST:]PORT serve gdb's remote protocol (`target remote HOST:PORT`);\n"
+	"                    HOST defaults to 127.0.0.1, port 0 picks a free port\n"
+	"                    (printed on stderr); a gdb `kill` ends with status 3\n"
+	"  --wait            with --gdb: hold the guest until gdb attaches\n"
 	"  -h, --help        this text\n"
 	"\n"
 	"exit status:\n"
@@ -113,6 +118,8 @@ static int cmd_run(int argc, char **argv)
 	struct tg_machine_config cfg = { .backend = TG_BACKEND_MODEL };
 	const char *kernel = 0, *append = "";
 	int stats = 0, trace = 0;
+	const char *gdb_addr = 0;
+	int gdb_wait = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : 0;
@@ -152,6 +159,13 @@ static int cmd_run(int argc, char **argv)
 						   "--backend is 'model' or 'kvm' (got '%s')",
 						   val ? val : "");
 			i++;
+		} else if (!strcmp(a, "--gdb")) {
+			if (!val)
+				return usage_error(usage_run, "%s needs [HOST:]PORT", a);
+			gdb_addr = val;
+			i++;
+		} else if (!strcmp(a, "--wait")) {
+			gdb_wait = 1;
 		} else if (a[0] == '-' && a[1]) {
 			return usage_error(usage_run, "unknown option '%s'", a);
 		} else if (kernel) {
@@ -162,6 +176,13 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!kernel)
 		return usage_error(usage_run, "%s", "no kernel given");
+	struct tg_gdb_config gcfg = { .wait = gdb_wait };
+	char gdb_host[256] = "";
+	if (gdb_wait && !gdb_addr)
+		return usage_error(usage_run, "%s", "--wait needs --gdb");
+	if (gdb_addr && tg_gdb_parse_address(gdb_addr, gdb_host, sizeof gdb_host, &gcfg.port))
+		return usage_error(usage_run, "--gdb takes [HOST:]PORT (got '%s')", gdb_addr);
+	gcfg.host = gdb_host;
 
 	size_t size = 0;
 	uint8_t *image = read_file(kernel, &size);
@@ -204,8 +225,19 @@ static int cmd_run(int argc, char **argv)
 			return TG_STATUS_SETUP;
 		}
 	}
+	struct tg_gdb *gdb = 0;
+	if (gdb_addr) {
+		/* guest output as it happens, next to what gdb shows */
+		setvbuf(stdout, 0, _IOLBF, 0);
+		if (tg_gdb_listen(&m, &gcfg, &gdb, msg, sizeof msg) < 0) {
+			fprintf(stderr, "trapgate: %s\n", msg);
+			tg_machine_destroy(&m);
+			return TG_STATUS_SETUP;
+		}
+	}
 	struct tg_outcome o;
 	tg_machine_run(&m, &o);
+	tg_gdb_destroy(gdb);
 	fflush(stdout);
 	if (o.end != TG_END_EXIT_PORT)
 		fprintf(stderr, "trapgate: %s\n", o.msg);

@@ -9,13 +9,19 @@
 static const char usage[] =
 	"usage: trapgate conform [OPTIONS]\n"
 	"\n"
-	"Runs every scenario of the #DB conformance kernel (conform.elf) in a fresh\n"
-	"VM, at CPL0 and, where the scenario allows, at CPL3; compares the logged\n"
-	"events with the scenario's expected bare-metal events and prints one line\n"
-	"per run: match, DIFF (with the first difference), TIMEOUT, SKIP or ERROR.\n"
+	"Runs every scenario of the #DB conformance kernel (conform.elf) on each\n"
+	"listed backend, at CPL0 and, where the scenario allows, at CPL3, and\n"
+	"compares the guest's events (and, for host-side scenarios, the results\n"
+	"of the KVM API calls made between runs) with the scenario's expected\n"
+	"bare-metal behaviour. Each run is: match, DIFF (with the first\n"
+	"difference), SKIP (with the reason), TIMEOUT (the guest hung), ERROR (the\n"
+	"hypervisor failed the guest), or HARNESS (our own harness failed).\n"
 	"\n"
 	"options:\n"
-	"  --backend NAME    model (default) or kvm\n"
+	"  --backend LIST    comma-separated: model (default), kvm (/dev/kvm),\n"
+	"                    qemu-tcg, qemu-kvm (qemu-system-x86_64 booting the\n"
+	"                    kernel with -accel tcg / -accel kvm). One backend: one\n"
+	"                    line per run; several: the matrix scenario x backend\n"
 	"  --kernel FILE     the conformance kernel (default: conform.elf beside\n"
 	"                    this program)\n"
 	"  --filter SUBSTR   only scenarios whose name contains SUBSTR\n"
@@ -23,13 +29,17 @@ static const char usage[] =
 	"  --list            list the scenarios (name, CPLs, flags, source) and exit\n"
 	"  --json FILE       also write the results as JSON (- for stdout)\n"
 	"  --max-insns N     model: instruction budget per run (default 5000000)\n"
-	"  --timeout MS      kvm: wall-clock limit per run (default 5000)\n"
-	"  -v, --verbose     expected and observed events under every line\n"
+	"  --timeout MS      kvm and QEMU: wall-clock limit per run (default 5000\n"
+	"                    for kvm, 4000 per scenario under QEMU)\n"
+	"  --qemu PATH       the QEMU binary (default: qemu-system-x86_64 from PATH)\n"
+	"  -v, --verbose     more detail (expected/observed events; SKIP reasons)\n"
 	"  -h, --help        this text\n"
 	"\n"
-	"exit status: 0 when every run matched (or was skipped), 1 when any run\n"
-	"differed, timed out or failed, 2 usage error, 10 cannot load the kernel.\n"
-	"With --backend kvm and no usable /dev/kvm: a SKIP line and status 0.\n";
+	"exit status: 0 when the model matched bare metal everywhere and the\n"
+	"harness had no error (departures of kvm and QEMU are findings, not\n"
+	"failures); 1 when the model departed or a HARNESS error occurred; 2 usage\n"
+	"error; 10 cannot load the kernel. An unavailable backend (no /dev/kvm, no\n"
+	"QEMU) is a column of SKIPs with the reason.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -59,8 +69,9 @@ static void list(const struct tg_cf_catalogue *cat, const char *filter)
 		if (filter && !strstr(sc->name, filter))
 			continue;
 		uint64_t fl = sc->d.flags;
-		printf("%-40s %-9s%s%s%s%s %s\n", sc->name,
+		printf("%-40s %-9s%s%s%s%s%s %s\n", sc->name,
 		       fl & CF_F_CPL3_ONLY ? "cpl3" : fl & CF_F_CPL3_OK ? "cpl0,cpl3" : "cpl0",
+		       fl & CF_F_HOST ? " host-side" : "",
 		       fl & CF_F_INTEL_ONLY ? " intel-only" : "",
 		       fl & CF_F_AMD_ONLY ? " amd-only" : "",
 		       fl & CF_F_SHUTDOWN ? " shutdown" : "",
@@ -69,9 +80,27 @@ static void list(const struct tg_cf_catalogue *cat, const char *filter)
 	}
 }
 
+struct progress {
+	FILE *out;
+	bool verbose;
+	bool lines; /* one backend: a line per run as it ends */
+};
+
+static void on_result(void *opaque, const struct tg_cf_result *r, enum tg_cf_backend b)
+{
+	struct progress *p = opaque;
+	(void)b;
+	if (p->lines) {
+		tg_cf_print(p->out, r, p->verbose);
+		fflush(p->out);
+	}
+}
+
 int tg_cf_main(int argc, char **argv)
 {
-	struct tg_cf_config cfg = { .backend = TG_BACKEND_MODEL };
+	struct tg_cf_matrix_config cfg = { 0 };
+	enum tg_cf_backend backends[TG_CF_NBACKENDS];
+	unsigned nb = 0;
 	const char *kernel = 0, *filter = 0, *json = 0;
 	int cpl = -1;
 	bool do_list = false, verbose = false;
@@ -82,24 +111,38 @@ int tg_cf_main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		} else if (!strcmp(a, "--backend")) {
-			if (val && !strcmp(val, "model"))
-				cfg.backend = TG_BACKEND_MODEL;
-			else if (val && !strcmp(val, "kvm"))
-				cfg.backend = TG_BACKEND_KVM;
-			else
-				return usage_error("--backend is 'model' or 'kvm' (got '%s')",
-						   val ? val : "");
+			if (!val || !*val)
+				return usage_error("--backend needs a list (got '%s')", "");
+			char list[256];
+			snprintf(list, sizeof list, "%s", val);
+			nb = 0;
+			for (char *tok = strtok(list, ","); tok; tok = strtok(0, ",")) {
+				enum tg_cf_backend b;
+				if (tg_cf_backend_parse(tok, &b) < 0)
+					return usage_error("--backend: model, kvm, qemu-tcg or qemu-kvm "
+							   "(got '%s')", tok);
+				for (unsigned k = 0; k < nb; k++)
+					if (backends[k] == b)
+						return usage_error("--backend lists '%s' twice", tok);
+				if (nb == TG_CF_NBACKENDS)
+					return usage_error("--backend: too many (got '%s')", val);
+				backends[nb++] = b;
+			}
+			if (!nb)
+				return usage_error("--backend needs a list (got '%s')", val);
 			i++;
 		} else if (!strcmp(a, "--kernel") || !strcmp(a, "--filter") ||
-			   !strcmp(a, "--json")) {
+			   !strcmp(a, "--json") || !strcmp(a, "--qemu")) {
 			if (!val)
 				return usage_error("%s needs an argument", a);
 			if (a[2] == 'k')
 				kernel = val;
 			else if (a[2] == 'f')
 				filter = val;
-			else
+			else if (a[2] == 'j')
 				json = val;
+			else
+				cfg.qemu = val;
 			i++;
 		} else if (!strcmp(a, "--cpl")) {
 			if (!val || (strcmp(val, "0") && strcmp(val, "3")))
@@ -126,6 +169,10 @@ int tg_cf_main(int argc, char **argv)
 			return usage_error("unknown argument '%s'", a);
 		}
 	}
+	if (!nb)
+		backends[nb++] = TG_CF_MODEL;
+	if (filter && strpbrk(filter, " ,="))
+		return usage_error("--filter: no spaces, commas or '=' (got '%s')", filter);
 
 	char path[4096];
 	if (!kernel) {
@@ -146,16 +193,6 @@ int tg_cf_main(int argc, char **argv)
 		tg_cf_catalogue_free(&cat);
 		return 0;
 	}
-	const char *bname = cfg.backend == TG_BACKEND_KVM ? "kvm" : "model";
-	if (cfg.backend == TG_BACKEND_KVM) {
-		struct tg_vm *vm;
-		if (tg_vm_create(TG_BACKEND_KVM, &vm) < 0) {
-			printf("SKIP: backend kvm unavailable: %s\n", tg_last_error());
-			tg_cf_catalogue_free(&cat);
-			return 0;
-		}
-		tg_vm_destroy(vm);
-	}
 
 	FILE *jf = 0;
 	if (json) {
@@ -166,53 +203,44 @@ int tg_cf_main(int argc, char **argv)
 			tg_cf_catalogue_free(&cat);
 			return TG_STATUS_SETUP;
 		}
-		fprintf(jf, "{\"kernel\": \"");
-		for (const char *c = kernel; *c; c++) {
-			if (*c == '"' || *c == '\\')
-				fputc('\\', jf);
-			fputc((unsigned char)*c < 0x20 ? '?' : *c, jf);
-		}
-		fprintf(jf, "\", \"backend\": \"%s\", \"results\": [\n", bname);
 	}
 	FILE *out = jf == stdout ? stderr : stdout;
-	unsigned count[5] = { 0 }, total = 0, unverified = 0;
-	struct tg_cf_result *r = malloc(sizeof *r);
-	if (!r) {
+	struct progress pr = { out, verbose, nb == 1 };
+	cfg.progress = on_result;
+	cfg.opaque = &pr;
+	struct tg_cf_matrix mx;
+	if (tg_cf_matrix_run(&mx, &cat, backends, nb, filter, cpl, &cfg) < 0) {
+		fprintf(stderr, "trapgate conform: out of memory\n");
+		if (jf && jf != stdout)
+			fclose(jf);
 		tg_cf_catalogue_free(&cat);
 		return TG_STATUS_SETUP;
 	}
-	for (unsigned i = 0; i < cat.count; i++) {
-		const struct tg_cf_scenario *sc = &cat.sc[i];
-		if (filter && !strstr(sc->name, filter))
-			continue;
-		int cpls[2], k = tg_cf_variants(sc, cpls);
-		for (int j = 0; j < k; j++) {
-			if (cpl >= 0 && cpls[j] != cpl)
-				continue;
-			tg_cf_run(&cat, &cfg, i, cpls[j], r);
-			tg_cf_print(out, r, verbose);
-			fflush(out);
-			if (jf) {
-				fputs(total ? ",\n" : "", jf);
-				tg_cf_json(jf, r, bname);
-			}
-			count[r->status]++;
-			total++;
-			unverified += sc->unverified[0] != 0;
+	if (nb == 1) {
+		const struct tg_cf_column *col = &mx.col[0];
+		const char *bname = tg_cf_backend_name(col->backend);
+		if (!col->available) {
+			fprintf(out, "SKIP: backend %s unavailable: %s\n", bname, col->reason);
+		} else {
+			unsigned unverified = 0;
+			for (unsigned v = 0; v < mx.nvar; v++)
+				unverified += cat.sc[mx.var[v].index].unverified[0] != 0;
+			const unsigned *n = col->count;
+			fprintf(out, "%u runs on %s: %u match, %u DIFF, %u TIMEOUT, %u SKIP, %u ERROR, "
+				"%u HARNESS (%u with UNVERIFIED expectations)\n", mx.nvar, bname,
+				n[TG_CF_MATCH], n[TG_CF_DIFF], n[TG_CF_TIMEOUT], n[TG_CF_SKIP],
+				n[TG_CF_ERROR], n[TG_CF_HARNESS], unverified);
 		}
+	} else {
+		tg_cf_matrix_print(out, &mx, verbose);
 	}
-	free(r);
-	fprintf(out, "%u runs on %s: %u match, %u DIFF, %u TIMEOUT, %u SKIP, %u ERROR "
-		"(%u with UNVERIFIED expectations)\n", total, bname, count[TG_CF_MATCH],
-		count[TG_CF_DIFF], count[TG_CF_TIMEOUT], count[TG_CF_SKIP], count[TG_CF_ERROR],
-		unverified);
 	if (jf) {
-		fprintf(jf, "\n], \"summary\": {\"runs\": %u, \"match\": %u, \"diff\": %u, "
-			"\"timeout\": %u, \"skip\": %u, \"error\": %u}}\n", total, count[TG_CF_MATCH],
-			count[TG_CF_DIFF], count[TG_CF_TIMEOUT], count[TG_CF_SKIP], count[TG_CF_ERROR]);
+		tg_cf_matrix_json(jf, &mx, kernel);
 		if (jf != stdout)
 			fclose(jf);
 	}
+	int status = tg_cf_matrix_failed(&mx) ? 1 : 0;
+	tg_cf_matrix_free(&mx);
 	tg_cf_catalogue_free(&cat);
-	return count[TG_CF_DIFF] || count[TG_CF_TIMEOUT] || count[TG_CF_ERROR] ? 1 : 0;
+	return status;
 }

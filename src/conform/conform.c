@@ -15,8 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conform.h"
-#include "../boot/machine.h"
+#include "run.h"
 
 /* ---- reading the kernel file: ELF32 program headers [System V ABI,
  * ELF header and program header]; every offset is checked ---- */
@@ -118,6 +117,30 @@ static int read_scenario(const struct reader *r, uint64_t table, unsigned index,
 	sc->nexp = (unsigned)sc->d.nexp;
 	if (sc->nexp && rd(r, sc->d.exp, sc->exp, sc->nexp * sizeof sc->exp[0]) < 0)
 		return -1;
+	if (sc->d.nhost > CF_HOST_MAX || (sc->d.nhost && !(sc->d.flags & CF_F_HOST)))
+		return -1;
+	sc->nhost = (unsigned)sc->d.nhost;
+	if (sc->nhost && rd(r, sc->d.host, sc->host, sc->nhost * sizeof sc->host[0]) < 0)
+		return -1;
+	for (unsigned i = 0; i < sc->nhost; i++)
+		if (sc->host[i].op == 0 || sc->host[i].op > CF_H_MAX)
+			return -1;
+	return 0;
+}
+
+int tg_cf_read_host(struct tg_vm *vm, const struct tg_cf_scenario *sc,
+		    struct cf_host_action *out, unsigned *n)
+{
+	struct reader r = { 0, vm };
+	*n = 0;
+	if (sc->d.nhost > CF_HOST_MAX)
+		return -1;
+	if (sc->d.nhost && rd(&r, sc->d.host, out, sc->d.nhost * sizeof *out) < 0)
+		return -1;
+	for (unsigned i = 0; i < sc->d.nhost; i++)
+		if (out[i].op == 0 || out[i].op > CF_H_MAX)
+			return -1;
+	*n = (unsigned)sc->d.nhost;
 	return 0;
 }
 
@@ -242,6 +265,25 @@ int tg_cf_variants(const struct tg_cf_scenario *sc, int cpls[2])
 	return 1;
 }
 
+unsigned tg_cf_variants_all(const struct tg_cf_catalogue *cat, const char *filter, int cpl,
+			    struct tg_cf_variant **out)
+{
+	struct tg_cf_variant *v = malloc((2 * (size_t)cat->count + 1) * sizeof *v);
+	unsigned n = 0;
+	*out = v;
+	if (!v)
+		return 0;
+	for (unsigned i = 0; i < cat->count; i++) {
+		if (filter && !strstr(cat->sc[i].name, filter))
+			continue;
+		int cpls[2], k = tg_cf_variants(&cat->sc[i], cpls);
+		for (int j = 0; j < k; j++)
+			if (cpl < 0 || cpls[j] == cpl)
+				v[n++] = (struct tg_cf_variant){ i, cpls[j] };
+	}
+	return n;
+}
+
 int tg_cf_find(const struct tg_cf_catalogue *cat, const char *name)
 {
 	for (unsigned i = 0; i < cat->count; i++)
@@ -258,6 +300,7 @@ const char *tg_cf_status_name(enum tg_cf_status s)
 	case TG_CF_TIMEOUT: return "TIMEOUT";
 	case TG_CF_SKIP: return "SKIP";
 	case TG_CF_ERROR: return "ERROR";
+	case TG_CF_HARNESS: return "HARNESS";
 	}
 	return "?";
 }
@@ -368,11 +411,36 @@ static void console_tx(void *opaque, uint8_t byte)
 	r->console[r->nconsole] = 0;
 }
 
-static double now(void)
+double tg_cf_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void tg_cf_describe_exit(const struct kvm_run *run, char *buf, size_t len)
+{
+	switch (run->exit_reason) {
+	case KVM_EXIT_DEBUG:
+		snprintf(buf, len, "KVM_EXIT_DEBUG (exception %u, pc 0x%llx, dr6 0x%llx, dr7 0x%llx)",
+			 run->debug.arch.exception, (unsigned long long)run->debug.arch.pc,
+			 (unsigned long long)run->debug.arch.dr6,
+			 (unsigned long long)run->debug.arch.dr7);
+		break;
+	case KVM_EXIT_HLT: snprintf(buf, len, "KVM_EXIT_HLT"); break;
+	case KVM_EXIT_SHUTDOWN: snprintf(buf, len, "KVM_EXIT_SHUTDOWN"); break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(buf, len, "KVM_EXIT_FAIL_ENTRY (VM entry failed, reason 0x%llx)",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(buf, len, "KVM_EXIT_INTERNAL_ERROR (suberror %u)", run->internal.suberror);
+		break;
+	case KVM_EXIT_IO:
+		snprintf(buf, len, "KVM_EXIT_IO (port 0x%x)", run->io.port);
+		break;
+	default: snprintf(buf, len, "exit reason %u", run->exit_reason); break;
+	}
 }
 
 static void on_alarm(int sig)
@@ -380,46 +448,99 @@ static void on_alarm(int sig)
 	(void)sig; /* only interrupts KVM_RUN (-EINTR) */
 }
 
-/* The kvm backend counts no instructions: bound the run by wall clock.
- * A periodic SIGALRM makes KVM_RUN return -EINTR so the loop can look at
- * the clock [KVM API: KVM_RUN returns -EINTR on a pending signal]. */
-static void run_timed(struct tg_machine *m, unsigned timeout_ms, struct tg_outcome *o)
+/* The kvm backend counts no instructions: bound the run by wall clock. A
+ * periodic SIGALRM makes KVM_RUN return -EINTR so the loop can look at the
+ * clock (and serve timers) [KVM API: KVM_RUN returns -EINTR on a pending
+ * signal]. Armed for the whole of tg_cf_run. */
+struct alarm_save {
+	struct sigaction sa;
+	struct itimerval it;
+};
+static void alarm_start(struct alarm_save *save)
 {
-	memset(o, 0, sizeof *o);
-	struct sigaction sa, old_sa;
+	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_alarm;
+	sa.sa_handler = on_alarm; /* no SA_RESTART */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, &old_sa);
-	struct itimerval it = { { 0, 20000 }, { 0, 20000 } }, old_it;
-	setitimer(ITIMER_REAL, &it, &old_it);
-	double t0 = now();
-	bool timed_out = false;
-	while (o->end == TG_END_NONE) {
-		int r = tg_vcpu_run(m->vcpu);
-		if (r == -EINTR) {
-			if ((now() - t0) * 1000.0 >= timeout_ms) {
-				timed_out = true;
-				o->end = TG_END_BUDGET;
-			}
-			continue;
-		}
-		if (r < 0) {
-			o->end = TG_END_INTERNAL;
-			snprintf(o->msg, sizeof o->msg, "KVM_RUN failed: %s", strerror(-r));
-			break;
-		}
-		tg_machine_handle_exit(m, o);
-	}
+	sigaction(SIGALRM, &sa, &save->sa);
+	struct itimerval it = { { 0, 20000 }, { 0, 20000 } };
+	setitimer(ITIMER_REAL, &it, &save->it);
+}
+static void alarm_stop(struct alarm_save *save)
+{
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_REAL, &off, 0);
-	sigaction(SIGALRM, &old_sa, 0);
-	(void)old_it;
-	o->seconds = now() - t0;
-	tg_machine_finish(m, o);
-	if (timed_out)
-		snprintf(o->msg, sizeof o->msg, "time limit of %u ms reached, RIP 0x%llx",
-			 timeout_ms, (unsigned long long)o->rip);
+	sigaction(SIGALRM, &save->sa, 0);
+}
+
+int tg_cf_run_until(struct cf_runner *r, bool host, struct tg_outcome *o)
+{
+	struct tg_machine *m = r->m;
+	struct kvm_run *run = m->run;
+	char why[256];
+	while (o->end == TG_END_NONE) {
+		if (r->model) {
+			struct tg_vcpu_stats st;
+			tg_vcpu_get_stats(m->vcpu, &st);
+			if (st.insns_retired >= r->max_insns) {
+				o->end = TG_END_BUDGET;
+				break;
+			}
+			tg_vcpu_set_budget(m->vcpu, r->max_insns - st.insns_retired);
+		} else if ((tg_cf_now() - r->t0) * 1000.0 >= r->timeout_ms) {
+			o->end = TG_END_BUDGET;
+			snprintf(o->msg, sizeof o->msg, "time limit of %u ms reached", r->timeout_ms);
+			break;
+		}
+		tg_machine_service(m);
+		int rc = tg_vcpu_run(m->vcpu);
+		run->immediate_exit = 0;
+		if (rc == -EINTR)
+			continue; /* budget, signal: the checks above decide */
+		if (rc < 0) {
+			o->end = TG_END_INTERNAL;
+			snprintf(o->msg, sizeof o->msg, "KVM_RUN failed: %s", strerror(-rc));
+			break;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+		case KVM_EXIT_MMIO:
+		case KVM_EXIT_X86_RDMSR:
+		case KVM_EXIT_X86_WRMSR:
+		case KVM_EXIT_IRQ_WINDOW_OPEN:
+		case KVM_EXIT_SET_TPR:
+		case KVM_EXIT_INTR:
+			tg_machine_handle_exit(m, o);
+			continue;
+		case KVM_EXIT_HLT:
+			if (!host) {
+				tg_machine_handle_exit(m, o);
+				continue;
+			}
+			return 1;
+		case KVM_EXIT_FAIL_ENTRY:
+			if (host)
+				return 1;
+			tg_cf_describe_exit(run, why, sizeof why);
+			o->end = TG_END_INTERNAL;
+			snprintf(o->msg, sizeof o->msg, "%s", why);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+		case KVM_EXIT_INTERNAL_ERROR:
+			if (host)
+				return 1;
+			tg_machine_handle_exit(m, o);
+			break;
+		default:
+			if (host)
+				return 1;
+			tg_cf_describe_exit(run, why, sizeof why);
+			o->end = TG_END_INTERNAL;
+			snprintf(o->msg, sizeof o->msg, "unexpected %s", why);
+			break;
+		}
+	}
+	return 0;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -477,6 +598,17 @@ static const char *end_name(uint64_t end)
 	return "nothing (still running)";
 }
 
+/* Ends a run that a host action left unfinished: host debugging off (so
+ * no further KVM_EXIT_DEBUG), then on to the end as a guest-only run. */
+static void finish_run(struct cf_runner *r, struct tg_outcome *o)
+{
+	if (o->end != TG_END_NONE)
+		return;
+	struct kvm_guest_debug off = { .control = 0 };
+	tg_vcpu_set_guest_debug(r->m->vcpu, &off);
+	tg_cf_run_until(r, false, o);
+}
+
 enum tg_cf_status tg_cf_run(const struct tg_cf_catalogue *cat, const struct tg_cf_config *cfg,
 			    unsigned index, int cpl, struct tg_cf_result *res)
 {
@@ -484,20 +616,29 @@ enum tg_cf_status tg_cf_run(const struct tg_cf_catalogue *cat, const struct tg_c
 	res->cat = cat;
 	res->cpl = cpl;
 	res->diff_event = -1;
+	res->host_action = -1;
 	if (index >= cat->count) {
-		set_detail(res, TG_CF_ERROR, "no scenario %u", index);
+		set_detail(res, TG_CF_HARNESS, "no scenario %u", index);
 		return res->status;
 	}
 	const struct tg_cf_scenario *sc = &cat->sc[index];
 	res->sc = sc;
+	bool host = sc->d.flags & CF_F_HOST;
+	bool model = cfg->backend == TG_BACKEND_MODEL;
+	if (host && cfg->no_host) {
+		set_detail(res, TG_CF_SKIP, "needs host actions");
+		return res->status;
+	}
+	double t0 = tg_cf_now();
 
 	char *logbuf = 0;
 	size_t loglen = 0;
 	FILE *logf = open_memstream(&logbuf, &loglen);
+	uint64_t budget = cfg->max_insns ? cfg->max_insns : TG_CF_DEFAULT_BUDGET;
 	struct tg_machine_config mc = {
 		.backend = cfg->backend,
-		.max_insns = cfg->backend == TG_BACKEND_MODEL
-			? (cfg->max_insns ? cfg->max_insns : TG_CF_DEFAULT_BUDGET) : 0,
+		.ram_size = TG_CF_RAM,
+		.max_insns = model ? budget : 0,
 		.console = console_tx,
 		.console_opaque = res,
 		.log = logf ? logf : stderr,
@@ -505,26 +646,54 @@ enum tg_cf_status tg_cf_run(const struct tg_cf_catalogue *cat, const struct tg_c
 	struct tg_machine m;
 	char msg[256];
 	if (tg_machine_create(&m, &mc, msg, sizeof msg) < 0) {
-		set_detail(res, TG_CF_ERROR, "cannot create the %s machine: %s",
-			   cfg->backend == TG_BACKEND_KVM ? "kvm" : "model", msg);
+		/* the backend was usable a moment ago (the caller checked):
+		 * on kvm that is the hypervisor refusing, on the model ours */
+		set_detail(res, model ? TG_CF_HARNESS : TG_CF_ERROR, "cannot create the %s machine: %s",
+			   model ? "model" : "kvm", msg);
 		goto out_log;
 	}
 	/* QEMU passes "FILE ARGS"; the runtime ignores words without '=' */
 	char cmdline[256];
-	snprintf(cmdline, sizeof cmdline, "conform.elf scenario=%s cpl=%d", sc->name, cpl);
+	snprintf(cmdline, sizeof cmdline, "conform.elf scenario=%s cpl=%d%s", sc->name, cpl,
+		 host ? " host" : "");
 	struct tg_mb_result mb;
 	if (tg_machine_load_multiboot(&m, cat->image, cat->size, cmdline, &mb) < 0) {
-		set_detail(res, TG_CF_ERROR, "cannot load %s: %s", cat->path, mb.msg);
+		set_detail(res, TG_CF_HARNESS, "cannot load %s: %s", cat->path, mb.msg);
 		goto out_machine;
 	}
 	if (cfg->after_load)
 		cfg->after_load(cfg->opaque, m.vm, sc);
 
 	struct tg_outcome o;
-	if (cfg->backend == TG_BACKEND_MODEL)
+	memset(&o, 0, sizeof o);
+	struct cf_runner runner = {
+		.m = &m, .model = model, .max_insns = budget,
+		.timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : TG_CF_DEFAULT_TIMEOUT_MS,
+		.t0 = t0,
+	};
+	struct alarm_save alarm;
+	if (!model)
+		alarm_start(&alarm);
+	int hr = 0;
+	if (host) {
+		hr = tg_cf_host_actions(&runner, sc, res, &o);
+		if (hr != 2)
+			finish_run(&runner, &o);
+	} else if (model) {
 		tg_machine_run(&m, &o);
-	else
-		run_timed(&m, cfg->timeout_ms ? cfg->timeout_ms : TG_CF_DEFAULT_TIMEOUT_MS, &o);
+	} else {
+		tg_cf_run_until(&runner, false, &o);
+	}
+	if (!model)
+		alarm_stop(&alarm);
+	if (hr == 2)
+		goto out_machine; /* skipped: res filled */
+	if (host || !model) {
+		tg_machine_finish(&m, &o);
+		if (o.end == TG_END_BUDGET && !model)
+			snprintf(o.msg, sizeof o.msg, "time limit of %u ms reached, RIP 0x%llx",
+				 runner.timeout_ms, (unsigned long long)o.rip);
+	}
 	res->end = o.end;
 	res->insns = o.insns;
 	snprintf(res->outcome, sizeof res->outcome, "%s", o.msg);
@@ -533,19 +702,25 @@ enum tg_cf_status tg_cf_run(const struct tg_cf_catalogue *cat, const struct tg_c
 	struct reader r = { 0, m.vm };
 	struct cf_info info;
 	struct cf_state st;
-	struct tg_cf_scenario live;
+	struct tg_cf_scenario *live = malloc(sizeof *live);
+	if (!live) {
+		set_detail(res, TG_CF_HARNESS, "out of memory");
+		goto out_machine;
+	}
 	if (read_info(&r, &info) < 0 || rd(&r, info.state, &st, sizeof st) < 0 ||
 	    st.magic != CF_STATE_MAGIC) {
-		set_detail(res, TG_CF_ERROR, "no conformance state in guest memory (run ended: %s)",
-			   o.msg);
-		goto out_machine;
+		/* a run that ended by itself must have left the state */
+		set_detail(res, o.end == TG_END_EXIT_PORT ? TG_CF_HARNESS
+			   : o.end == TG_END_BUDGET ? TG_CF_TIMEOUT : TG_CF_ERROR,
+			   "no conformance state in guest memory (run ended: %s)", o.msg);
+		goto out_live;
 	}
-	if (info.count != cat->count || read_scenario(&r, info.table, index, &live) < 0) {
-		set_detail(res, TG_CF_ERROR, "scenario table in guest memory unreadable");
-		goto out_machine;
+	if (info.count != cat->count || read_scenario(&r, info.table, index, live) < 0) {
+		set_detail(res, TG_CF_HARNESS, "scenario table in guest memory unreadable");
+		goto out_live;
 	}
-	res->nexp = live.nexp;
-	memcpy(res->exp, live.exp, sizeof res->exp);
+	res->nexp = live->nexp;
+	memcpy(res->exp, live->exp, sizeof res->exp);
 	res->nobs = st.nlog > CF_LOG_MAX ? CF_LOG_MAX : (unsigned)st.nlog;
 	memcpy(res->obs, st.log, res->nobs * sizeof res->obs[0]);
 	res->guest_phase = st.phase;
@@ -555,27 +730,31 @@ enum tg_cf_status tg_cf_run(const struct tg_cf_catalogue *cat, const struct tg_c
 	bool ran_this = st.index == index && st.cpl == (uint64_t)cpl;
 	res->guest_judged = o.end == TG_END_EXIT_PORT && st.phase == CF_PH_FINISHED &&
 			    ran_this && st.verdict != CF_V_NONE;
+	if (hr == 1)
+		goto out_live; /* the host-visible difference is the result */
 
 	bool shutdown_expected = sc->d.flags & CF_F_SHUTDOWN;
 	switch (o.end) {
 	case TG_END_EXIT_PORT:
 		if (!res->guest_judged) {
-			/* the runtime's own complaint, if it printed one */
+			/* the runtime's own complaint, if it printed one: on a
+			 * correct CPU the runtime never faults, so this is the
+			 * hypervisor breaking the guest */
 			const char *bail = strstr(res->console, "Bail out!");
 			int blen = 0;
 			while (bail && bail[blen] && bail[blen] != '\n' && blen < 200)
 				blen++;
-			set_detail(res, TG_CF_ERROR,
+			set_detail(res, bail ? TG_CF_ERROR : TG_CF_HARNESS,
 				   "the kernel exited (value 0x%x) without judging %s at CPL%d%s%.*s",
 				   o.exit_value, sc->name, cpl, bail ? ": " : "", blen, bail ? bail : "");
-			goto out_machine;
+			goto out_live;
 		}
 		if (st.verdict == CF_V_SKIP) {
 			set_detail(res, TG_CF_SKIP, "%s",
 				   sc->d.flags & CF_F_INTEL_ONLY ? "Intel-only expectation; the CPU is not Intel"
 				   : sc->d.flags & CF_F_AMD_ONLY ? "AMD-only expectation; the CPU is not AMD"
 				   : "skipped by the kernel");
-			goto out_machine;
+			goto out_live;
 		}
 		if (shutdown_expected) {
 			set_detail(res, TG_CF_DIFF, "expected a shutdown (triple fault); the code came "
@@ -587,7 +766,8 @@ enum tg_cf_status tg_cf_run(const struct tg_cf_catalogue *cat, const struct tg_c
 			break;
 		}
 		if (compare(res))
-			set_detail(res, TG_CF_MATCH, "%u events", res->nobs);
+			set_detail(res, TG_CF_MATCH, "%u events%s", res->nobs,
+				   host ? ", host results as expected" : "");
 		break;
 	case TG_END_SHUTDOWN:
 		if (!shutdown_expected) {
@@ -615,17 +795,20 @@ enum tg_cf_status tg_cf_run(const struct tg_cf_catalogue *cat, const struct tg_c
 		if (guest_pass != (res->status == TG_CF_MATCH)) {
 			char prev[sizeof res->detail];
 			snprintf(prev, sizeof prev, "%s", res->detail);
-			set_detail(res, TG_CF_ERROR, "host says %s, guest says %s: %s",
+			set_detail(res, TG_CF_HARNESS, "host says %s, guest says %s: %s",
 				   res->status == TG_CF_MATCH ? "match" : "DIFF",
 				   guest_pass ? "pass" : "fail", prev);
 		}
 	}
+out_live:
+	free(live);
 out_machine:
 	tg_machine_destroy(&m);
 out_log:
 	if (logf)
 		fclose(logf);
 	free(logbuf);
+	res->seconds = tg_cf_now() - t0;
 	return res->status;
 }
 
@@ -662,7 +845,7 @@ static void json_str(FILE *f, const char *s)
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
+		else if (c < 0x20 || c >= 0x7f) /* guest output need not be UTF-8 */
 			fprintf(f, "\\u%04x", c);
 		else
 			fputc(c, f);
@@ -680,7 +863,10 @@ void tg_cf_json(FILE *f, const struct tg_cf_result *r, const char *backend)
 	json_str(f, tg_cf_status_name(r->status));
 	fprintf(f, ", \"detail\": ");
 	json_str(f, r->detail);
-	fprintf(f, ", \"first_difference\": %d", r->diff_event);
+	fprintf(f, ", \"first_difference\": %d, \"host_action\": %d, \"seconds\": %.3f",
+		r->diff_event, r->host_action, r->seconds);
+	fprintf(f, ", \"outcome\": ");
+	json_str(f, r->outcome);
 	if (r->sc) {
 		fprintf(f, ", \"source\": ");
 		json_str(f, r->sc->source);
@@ -691,6 +877,7 @@ void tg_cf_json(FILE *f, const struct tg_cf_result *r, const char *backend)
 			json_str(f, r->sc->unverified);
 		else
 			fputs("null", f);
+		fprintf(f, ", \"host_side\": %s", r->sc->d.flags & CF_F_HOST ? "true" : "false");
 	}
 	fprintf(f, ", \"expected\": [");
 	for (unsigned i = 0; i < r->nexp; i++) {

@@ -1,5 +1,9 @@
-/* MSRs the model implements [SDM Vol. 4]; anything else is #GP(0). */
+/* MSRs the model implements [SDM Vol. 4]; anything else is #GP(0), or
+ * an exit to the VMM when it enabled KVM_CAP_X86_USER_SPACE_MSR. */
+#include <string.h>
+
 #include "msr.h"
+#include "sys.h"
 
 /* Instructions retired before the current one: inside a fast-path block
  * insns_retired is only brought up to date at the block's end. */
@@ -50,12 +54,30 @@ int tg_msr_write(struct vcpu *c, uint32_t idx, uint64_t val, bool host)
 	case MSR_IA32_TSC:
 		c->tsc_base = val - retired_now(c);
 		return 0;
-	case MSR_IA32_APICBASE:
-		/* bits 7:0, 9, 63:MAXPHYADDR reserved */
-		if (val & (0x2ffull | ~((1ull << 40) - 1)))
+	case MSR_IA32_APICBASE: {
+		/* Bits 7:0, 9, 63:MAXPHYADDR are reserved, and EXTD (10)
+		 * unless CPUID.1:ECX[21] enumerates x2APIC [SDM 10.4.4,
+		 * 10.12.1]. */
+		uint32_t id[4];
+		tg_cpuid(c, 1, 0, id);
+		uint64_t rsvd = 0x2ffull | ~((1ull << 40) - 1) |
+				(id[2] & (1u << 21) ? 0 : APICBASE_EXTD);
+		if (val & rsvd)
+			return -1;
+		/* EXTD without EN is invalid; a guest may not go from x2APIC
+		 * to xAPIC, nor from disabled to x2APIC, directly [SDM
+		 * 10.12.5.1, Figure 10-27]. A VMM restoring state may. */
+		uint64_t mode = val & (APICBASE_EN | APICBASE_EXTD);
+		uint64_t old = c->apic_base & (APICBASE_EN | APICBASE_EXTD);
+		if (mode == APICBASE_EXTD)
+			return -1;
+		if (!host && old == (APICBASE_EN | APICBASE_EXTD) && mode == APICBASE_EN)
+			return -1;
+		if (!host && old == 0 && mode == (APICBASE_EN | APICBASE_EXTD))
 			return -1;
 		c->apic_base = val;
 		return 0;
+	}
 	case MSR_IA32_SYSENTER_CS: c->sysenter_cs = val & 0xffff; return 0;
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
@@ -120,4 +142,38 @@ int tg_msr_write(struct vcpu *c, uint32_t idx, uint64_t val, bool host)
 		return 0;
 	}
 	return -1;
+}
+
+/* KVM_CAP_X86_USER_SPACE_MSR [KVM API 7.21, 5 "KVM_EXIT_X86_RDMSR"]: an
+ * access the model cannot complete leaves as KVM_EXIT_X86_RDMSR/WRMSR
+ * with run->msr.{reason,index,data}. The instruction exits uncommitted
+ * (like IN: the I/O replay log records one access) and runs again at the
+ * next KVM_RUN, which takes the VMM's run->msr.data for a read, or #GP(0)
+ * when it set run->msr.error. */
+int tg_msr_user(struct vcpu *c, uint32_t idx, bool write, uint64_t *val,
+		uint32_t reason)
+{
+	struct kvm_run *run = c->run;
+	struct tg_replay *r = &c->io_replay;
+	if (r->pos < r->n) {
+		r->pos++;
+		if (run->msr.error)
+			return -1;
+		if (!write)
+			*val = run->msr.data;
+		return 0;
+	}
+	if (!(c->user_msr_exits & reason) || r->n >= TG_REPLAY_MAX)
+		return -1;
+	run->exit_reason = write ? KVM_EXIT_X86_WRMSR : KVM_EXIT_X86_RDMSR;
+	run->msr.error = 0;
+	memset(run->msr.pad, 0, sizeof run->msr.pad);
+	run->msr.reason = reason;
+	run->msr.index = idx;
+	run->msr.data = write ? *val : 0;
+	r->rip = c->rip;
+	r->data[r->n++] = 0;
+	c->exit_pending = 0;
+	c->boundary_work |= BW_REPLAY;
+	tg_exit(c);
 }

@@ -33,4 +33,15 @@ uint64_t tg_rdtsc(const struct vcpu *c);
 int tg_msr_read(struct vcpu *c, uint32_t idx, uint64_t *val);
 int tg_msr_write(struct vcpu *c, uint32_t idx, uint64_t val, bool host);
 
+#define APICBASE_EXTD (1ull << 10)
+#define APICBASE_EN (1ull << 11)
+
+/* RDMSR/WRMSR of an MSR the model does not know (reason
+ * KVM_MSR_EXIT_REASON_UNKNOWN) or refuses (_INVAL): exits to the VMM when
+ * it enabled that reason with KVM_CAP_X86_USER_SPACE_MSR (does not
+ * return), and after its answer returns 0 (*val read) or -1 for #GP(0).
+ * Returns -1 at once when the reason is not enabled. */
+int tg_msr_user(struct vcpu *c, uint32_t idx, bool write, uint64_t *val,
+		uint32_t reason);
+
 #endif

@@ -135,10 +135,16 @@ static void set_edx_eax(struct vcpu *c, uint64_t v)
 	c->gpr[R_RDX] = v >> 32;
 }
 
+/* CPL > 0 faults before anything else; an MSR the model does not know
+ * (or refuses) goes to the VMM when it asked for it (tg_msr_user). */
 static void op_rdmsr(struct vcpu *c, const struct tg_insn *d)
 {
-	uint64_t v;
-	if (c->cpl || tg_msr_read(c, (uint32_t)c->gpr[R_RCX], &v))
+	uint64_t v = 0;
+	uint32_t idx = (uint32_t)c->gpr[R_RCX];
+	if (c->cpl)
+		tg_raise_gp(c, 0);
+	if (tg_msr_read(c, idx, &v) &&
+	    tg_msr_user(c, idx, false, &v, KVM_MSR_EXIT_REASON_UNKNOWN))
 		tg_raise_gp(c, 0);
 	set_edx_eax(c, v);
 	tg_advance(c, d);
@@ -147,8 +153,16 @@ static void op_rdmsr(struct vcpu *c, const struct tg_insn *d)
 static void op_wrmsr(struct vcpu *c, const struct tg_insn *d)
 {
 	uint64_t v = (uint32_t)c->gpr[R_RAX] | (uint64_t)(uint32_t)c->gpr[R_RDX] << 32;
-	if (c->cpl || tg_msr_write(c, (uint32_t)c->gpr[R_RCX], v, false))
+	uint32_t idx = (uint32_t)c->gpr[R_RCX];
+	if (c->cpl)
 		tg_raise_gp(c, 0);
+	if (tg_msr_write(c, idx, v, false)) {
+		uint64_t probe;
+		uint32_t reason = tg_msr_read(c, idx, &probe) ? KVM_MSR_EXIT_REASON_UNKNOWN
+							     : KVM_MSR_EXIT_REASON_INVAL;
+		if (tg_msr_user(c, idx, true, &v, reason))
+			tg_raise_gp(c, 0);
+	}
 	tg_advance(c, d);
 }
 

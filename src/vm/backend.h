@@ -45,6 +45,7 @@ struct tg_vm {
 	const struct tg_backend_ops *ops;
 	bool cap_exception_payload;   /* KVM_CAP_EXCEPTION_PAYLOAD enabled */
 	bool cap_triple_fault_event;  /* KVM_CAP_X86_TRIPLE_FAULT_EVENT enabled */
+	uint8_t cap_user_space_msr;   /* KVM_CAP_X86_USER_SPACE_MSR reasons */
 	struct tg_memmap mem;     /* the slot table, kept for every backend */
 	struct tg_vcpu *vcpus[TG_MAX_VCPUS];
 	void *priv;

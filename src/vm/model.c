@@ -37,6 +37,8 @@ static int model_check_extension(struct tg_vm *vm, long cap)
 	case KVM_CAP_EXCEPTION_PAYLOAD:
 	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
 		return 1;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return TG_MAX_SLOTS;
 	case KVM_CAP_MAX_VCPUS:
@@ -58,6 +60,7 @@ static int model_vcpu_create(struct tg_vcpu *v)
 	}
 	c->id = v->id;
 	c->apic_base = 0xfee00000 | (1u << 11) | (v->id == 0 ? 1u << 8 : 0);
+	c->user_msr_exits = v->vm->cap_user_space_msr;
 	v->priv = c;
 	return 0;
 }
@@ -234,6 +237,17 @@ static int model_enable_cap(struct tg_vm *vm, const struct kvm_enable_cap *cap)
 		return 0;
 	case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
 		vm->cap_triple_fault_event = cap->args[0] != 0;
+		return 0;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		/* args[0]: the KVM_MSR_EXIT_REASON_* to exit for (msr.c) */
+		if (cap->args[0] & ~(uint64_t)(KVM_MSR_EXIT_REASON_INVAL |
+					       KVM_MSR_EXIT_REASON_UNKNOWN |
+					       KVM_MSR_EXIT_REASON_FILTER))
+			return -EINVAL;
+		vm->cap_user_space_msr = (uint8_t)cap->args[0];
+		for (int i = 0; i < TG_MAX_VCPUS; i++)
+			if (vm->vcpus[i])
+				cpu_of(vm->vcpus[i])->user_msr_exits = vm->cap_user_space_msr;
 		return 0;
 	}
 	return -EINVAL;

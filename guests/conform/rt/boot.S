@@ -211,28 +211,29 @@ cf_enter:
 	iretq
 
 /* DONE: the end of a scenario's code. CPL0 reaches the runtime with a
- * jump; CPL3 needs a privilege change and takes SYSCALL (set up by
- * runtime.c: LSTAR = cf_syscall_entry, FMASK clears TF and IF). INT 0x80
- * would do for both, but an INT n is an event of its own (TF/shadow
- * interplay) and some VMMs cannot run it (PVM-style /dev/kvm emulates INT
- * n and fails in long mode); a jump disturbs nothing. */
+ * jump. CPL3 needs a privilege change: it executes HLT, which faults with
+ * #GP(0) at CPL3 [SDM Vol. 2 HLT], and the trap handler recognises that
+ * fault by its RIP (cf_done_gp) as the end of the run. An exception is
+ * the one privilege change every VMM must get right: SYSCALL does not
+ * reach CPL0 under a PVM-style /dev/kvm (the runtime's next MOV DR7 then
+ * faults), and INT n is emulated there and fails in long mode. */
 	.globl cf_done
 cf_done:
 	pushq %rax
 	movl %cs, %eax
 	testb $3, %al
 	popq %rax
-	jnz 1f
+	jnz cf_done_gp
 	pushfq
 	andq $~(RFL_TF | RFL_IF), (%rsp)
 	popfq
-	jmp cf_syscall_entry
-1:	syscall
-	.globl cf_syscall_entry
-cf_syscall_entry:
 	andq $-16, %rsp
 	call cf_done_c
 	jmp cf_escape
+	.globl cf_done_gp
+cf_done_gp:
+	hlt                     /* #GP(0) at CPL3: cf_trap ends the run */
+	jmp cf_done_gp
 
 /* Back in the runtime: on the handler's (or scenario's) stack at CPL0;
  * the scenario is never resumed, so restore the runtime's stack and

@@ -13,6 +13,12 @@
  *   cpl=0|3       only that privilege level's variants
  *   list          print the catalogue, run nothing
  *   quiet         no diagnostics after a failing line
+ *   host          the host runner (src/conform) is there to perform the
+ *                 host actions of CF_F_HOST scenarios; without it they are
+ *                 skipped ("# SKIP needs host actions")
+ *   start=N       begin with the N-th selected variant (TAP numbering
+ *                 unchanged): how a VMM runner resumes after a variant
+ *                 that hung or killed the guest
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,7 +40,7 @@ extern uint64_t cf_mb_info, cf_mb_magic;
 uint64_t cf_enter(uint64_t rip, uint64_t cs, uint64_t rflags, uint64_t rsp, uint64_t ss);
 int cf_trap(struct cf_frame *f);
 void cf_done_c(void);
-extern uint8_t cf_syscall_entry[];
+extern uint8_t cf_done_gp[];
 void cf_main(void);
 
 /* ---- state the host runner reads (CF_INFO_OFF_STATE) ---- */
@@ -100,11 +106,6 @@ static uint64_t rdmsr(uint32_t msr)
 	uint32_t lo, hi;
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
 	return (uint64_t)hi << 32 | lo;
-}
-
-static void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
 /* ---- COM1, polled [PC16550D data sheet] ---- */
@@ -240,13 +241,6 @@ static void tables_init(void)
 	cf_gdt_tss[1] = base >> 32;
 	tables_reset();
 	__asm__ volatile("ltr %w0" : : "r"(CF_SEL_TSS));
-	/* SYSCALL for DONE at CPL3 [SDM Vol. 2 SYSCALL]: EFER.SCE, CS/SS
-	 * from STAR[47:32] (0x08, 0x10), entry LSTAR, RFLAGS &= ~FMASK
-	 * (TF, IF, DF, IOPL, NT, AC). */
-	wrmsr(0xc0000080, rdmsr(0xc0000080) | 1);
-	wrmsr(0xc0000081, (uint64_t)CF_SEL_KCODE << 32);
-	wrmsr(0xc0000082, (uint64_t)cf_syscall_entry);
-	wrmsr(0xc0000084, 0x47700);
 }
 
 /* ---- legacy 8259 PICs: a BIOS leaves IRQ0-7 on vectors 8-15 with the
@@ -361,6 +355,9 @@ int cf_trap(struct cf_frame *f)
 		bail("unexpected exception in the runtime: vector, RIP", v, f->rip);
 	}
 	if (v == CF_VEC_DONE)
+		return end_run(CF_END_DONE, f);
+	/* DONE at CPL3 (boot.S cf_done_gp): HLT's #GP, not logged */
+	if (v == 13 && f->rip == (uint64_t)cf_done_gp && (f->cs & 3) == 3)
 		return end_run(CF_END_DONE, f);
 
 	if (cf_state.nlog >= CF_LOG_MAX) {
@@ -629,6 +626,8 @@ struct sel {
 	size_t filter_len;
 	int cpl;            /* -1: all */
 	bool list;
+	bool host;          /* host actions are served */
+	uint64_t start;     /* first variant number to run (1-based) */
 };
 
 static bool name_listed(const struct sel *s, const char *name)
@@ -704,6 +703,13 @@ static void parse_cmdline(struct sel *s)
 			s->list = true;
 		} else if (n == 5 && seq(t, "quiet", 5)) {
 			quiet = true;
+		} else if (n == 4 && seq(t, "host", 4)) {
+			s->host = true;
+		} else if (n > 6 && seq(t, "start=", 6)) {
+			uint64_t v = 0;
+			for (size_t i = 6; i < n && t[i] >= '0' && t[i] <= '9'; i++)
+				v = v * 10 + (uint64_t)(t[i] - '0');
+			s->start = v;
 		}
 	}
 }
@@ -717,6 +723,11 @@ static void check_table(const struct cf_desc *t, uint64_t n)
 		 * duplicate fails to link) */
 		if (t[i].nexp > CF_LOG_MAX)
 			bail("too many expected events in scenario", i, t[i].nexp);
+		/* sync points are HLTs: host-side scenarios run at CPL0 */
+		if ((t[i].flags & CF_F_HOST) && (t[i].flags & (CF_F_CPL3_OK | CF_F_CPL3_ONLY)))
+			bail("host-side scenario allows CPL3", i, t[i].flags);
+		if (t[i].nhost > CF_HOST_MAX || (t[i].nhost && !(t[i].flags & CF_F_HOST)))
+			bail("host actions without CF_F_HOST, or too many", i, t[i].nhost);
 	}
 }
 
@@ -774,6 +785,8 @@ void cf_main(void)
 			if (!selected(&s, dsc, cpl))
 				continue;
 			num++;
+			if (num < s.start)
+				continue;
 			cf_state.index = i;
 			cf_state.cpl = (uint64_t)cpl;
 			cf_state.verdict = CF_V_NONE;
@@ -782,6 +795,8 @@ void cf_main(void)
 				skip = "Intel-only expectation";
 			else if ((dsc->flags & CF_F_AMD_ONLY) && cf_state.vendor != CF_VENDOR_AMD)
 				skip = "AMD-only expectation";
+			else if ((dsc->flags & CF_F_HOST) && !s.host)
+				skip = "needs host actions";
 			else if ((dsc->flags & CF_F_SHUTDOWN) && !name_listed(&s, (const char *)dsc->name))
 				skip = "ends in shutdown: select it alone with scenario=NAME";
 			if (skip) {

@@ -62,3 +62,33 @@ SCENARIO self_shutdown, "selftest", "ends in a triple fault, as declared", flags
 	int3
 	DONE
 END_SCENARIO
+
+/* Host-side: a correct host expectation (INJECT_DB with nothing in flight
+ * returns 0 and the guest gets the #DB) [spec 7.1]. */
+SCENARIO self_host_pass, "selftest", "host action with the right expectation", flags=CF_F_HOST
+	SYNC
+.Lshp:	DONE
+	H_SYNC .Lshp
+	H_GUEST_DEBUG CF_GDBG_INJECT_DB
+	EXPECT_DB .Lshp, DR6_ACTIVE_LOW
+END_SCENARIO
+
+/* Host-side, deliberately wrong: INJECT_DB with nothing in flight returns
+ * 0, the scenario claims -EBUSY (first difference: host action 1). */
+SCENARIO self_host_wrong_ret, "selftest", "host action 1 expects -EBUSY, gets 0", flags=CF_F_HOST
+	SYNC
+.Lshr:	DONE
+	H_SYNC .Lshr
+	H_GUEST_DEBUG CF_GDBG_INJECT_DB, ret=-CF_EBUSY
+	EXPECT_DB .Lshr, DR6_ACTIVE_LOW
+END_SCENARIO
+
+/* Host-side, deliberately wrong: the host waits for a KVM_EXIT_DEBUG that
+ * never comes (no guest debugging): the guest reaches its end instead. */
+SCENARIO self_host_no_exit, "selftest", "host action 1 waits for KVM_EXIT_DEBUG; the run ends", flags=CF_F_HOST
+	SYNC
+.Lshn:	nop
+	DONE
+	H_SYNC .Lshn
+	H_RUN_DEBUG 1, .Lshn, DR6_ACTIVE_LOW|DR6_BS
+END_SCENARIO
