@@ -128,3 +128,34 @@ TEST(core_sse_and_mmx_are_ud_without_cpuid_support)
 	EXPECT_EQ(th_regs(&t).rip, TH_CODE + 13);
 	th_fini(&t);
 }
+
+extern const uint8_t guest_core_loop[], guest_core_loop_end[];
+
+/* Budgets stay exact inside a block that restarts itself: after 1 + 3k
+ * instructions, k passes of the loop are done and RIP is back on ADD. */
+TEST(core_budget_exact_in_tight_loop)
+{
+	static const uint64_t budgets[] = { 1, 2, 3, 4, 31, 32, 100, 1501, 2998 };
+	for (unsigned i = 0; i < sizeof budgets / sizeof budgets[0]; i++) {
+		struct th t;
+		ASSERT_EQ(th_init(&t, TG_BACKEND_MODEL, 8 << 20), 0);
+		th_load(&t, TH_CODE, guest_core_loop, guest_core_loop_end - guest_core_loop);
+		th_long_mode(&t, TH_CODE, TH_STACK);
+		ASSERT_EQ(tg_vcpu_set_budget(t.vcpu, budgets[i]), 0);
+		EXPECT_EQ(tg_vcpu_run(t.vcpu), -EINTR);
+		struct tg_vcpu_stats st;
+		tg_vcpu_get_stats(t.vcpu, &st);
+		EXPECT_EQ(st.insns_retired, budgets[i]);
+		uint64_t passes = (budgets[i] - 1) / 3, rest = (budgets[i] - 1) % 3;
+		struct kvm_regs r = th_regs(&t);
+		EXPECT_EQ(r.rcx, 1000 - passes - (rest >= 2));
+		EXPECT_EQ(r.rip, TH_CODE + 5 + (rest == 1 ? 2 : rest == 2 ? 4 : 0));
+		/* and the rest of the run completes the sum 1000+999+...+1 */
+		ASSERT_EQ(tg_vcpu_set_budget(t.vcpu, 0), 0);
+		ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
+		EXPECT_EQ(th_regs(&t).rax, 500500);
+		tg_vcpu_get_stats(t.vcpu, &st);
+		EXPECT_EQ(st.insns_retired, 1 + 3 * 1000 + 1);
+		th_fini(&t);
+	}
+}

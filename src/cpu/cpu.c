@@ -111,7 +111,12 @@ void tg_recompute_boundary(struct vcpu *c)
 		w |= BW_TRACE;
 	if (c->pending_dbg)
 		w |= BW_PENDDBG;
-	if (c->irq_pending >= 0 || c->nmi_pending)
+	/* Only an event that could be taken at a boundary forces the slow
+	 * path: an interrupt queued while IF=0 waits for whatever sets IF
+	 * (STI, POPF, IRET, delivery, set_regs), and each of those recomputes
+	 * these flags. A masked NMI waits for IRET likewise. */
+	if ((c->irq_pending >= 0 && (c->rflags & F_IF)) ||
+	    (c->nmi_pending && !c->nmi_masked))
 		w |= BW_IRQ;
 	if (c->rflags & F_RF)
 		w |= BW_RF;
@@ -570,6 +575,8 @@ static __attribute__((noinline)) void run_fast(struct vcpu *c, uint64_t limit)
 		c->blk_rip = c->rip;
 		c->blk_base = c->insns_retired;
 		c->blk_n = n;
+		c->run_limit = limit;
+		c->loop_restarts = 16;
 		do {
 			c->blk_last = i;
 			i->fn(c, i); /* may chain through following ones (TG_NEXT) */

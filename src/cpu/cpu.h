@@ -170,6 +170,28 @@ static inline void tg_advance(struct vcpu *c, const struct tg_insn *d)
 		return;                                                   \
 	} while (0)
 
+/* A taken branch back to the first instruction of the running fast-path
+ * block (a tight loop) restarts the block in the chain instead of going
+ * back to the run loop, when nothing needs the boundary, the budget has
+ * room for another pass, and fewer than 16 restarts happened (so a build
+ * without tail calls cannot recurse deeply). The completed pass is counted
+ * here; the loop counts the last one. */
+static inline bool tg_loop_restart(struct vcpu *c, const struct tg_insn *d,
+				   uint64_t target)
+{
+	if (target != c->blk_rip || !c->blk_start || c->boundary_work ||
+	    !c->loop_restarts)
+		return false;
+	uint64_t done = c->insns_retired + (uint64_t)(d - c->blk_start) + 1;
+	if (done + c->blk_n > c->run_limit)
+		return false;
+	c->loop_restarts--;
+	c->insns_retired = done;
+	c->blk_base = done;
+	c->blk_last = c->blk_start;
+	return true;
+}
+
 /* Stack-address size: SS.B outside 64-bit mode [SDM 6.2.3]. */
 static inline unsigned tg_stack_asz(const struct vcpu *c)
 {

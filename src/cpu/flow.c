@@ -68,6 +68,10 @@ static inline unsigned ind_osz(const struct vcpu *c, const struct tg_insn *d)
 			if (unlikely(!canonical(t)))                         \
 				tg_raise_gp(c, 0);                           \
 			c->rip = t;                                          \
+			if (tg_loop_restart(c, d, t)) {                      \
+				c->blk_start->fn(c, c->blk_start);           \
+				return;                                      \
+			}                                                    \
 			c->exit_block = 1;                                   \
 		} else {                                                     \
 			c->rip = next;                                       \

@@ -343,6 +343,8 @@ struct vcpu {
 	uint64_t blk_rip, blk_base;
 	unsigned blk_n;
 	const struct tg_insn *blk_last; /* last instruction a chain ran */
+	uint64_t run_limit;        /* insns_retired bound of this run_fast */
+	unsigned loop_restarts;    /* in-chain restarts of a looping block left */
 	uint32_t mem_generation;
 	uint32_t run_gen;          /* bumped per run: blocks re-verify their bytes */
 	uint32_t jc_gen;           /* bumped when RIP->block translations may change */
