@@ -242,3 +242,43 @@ TEST(debug_state_validation)
 	EXPECT_EQ(g.vendor, TG_VENDOR_AMD);
 	th_fini(&t);
 }
+
+extern const uint8_t guest_gdbg[], guest_gdbg_end[];
+extern const uint8_t guest_core_tpr[], guest_core_tpr_end[];
+
+/* request_interrupt_window: the run ends with KVM_EXIT_IRQ_WINDOW_OPEN at
+ * the first boundary where an interrupt could be injected: after STI's
+ * shadow (STI at 0x30, NOP at 0x31: the window opens before 0x32); the
+ * exit reports if_flag and ready_for_interrupt_injection [KVM api.rst]. */
+TEST(events_interrupt_window_exit)
+{
+	struct th t;
+	ASSERT_EQ(th_init(&t, TG_BACKEND_MODEL, 8 << 20), 0);
+	th_load(&t, TH_CODE, guest_gdbg, guest_gdbg_end - guest_gdbg);
+	th_long_mode(&t, TH_CODE + 0x30, TH_STACK);
+	t.run->request_interrupt_window = 1;
+	ASSERT_EQ(th_run(&t), KVM_EXIT_IRQ_WINDOW_OPEN);
+	EXPECT_EQ(th_regs(&t).rip, TH_CODE + 0x32);
+	EXPECT_EQ(t.run->if_flag, 1);
+	EXPECT_EQ(t.run->ready_for_interrupt_injection, 1);
+	t.run->request_interrupt_window = 0;
+	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
+	EXPECT_EQ(t.run->ready_for_interrupt_injection, 1);
+	th_fini(&t);
+}
+
+TEST(events_lowering_tpr_exits)
+{
+	struct th t;
+	ASSERT_EQ(th_init(&t, TG_BACKEND_MODEL, 8 << 20), 0);
+	th_load(&t, TH_CODE, guest_core_tpr, guest_core_tpr_end - guest_core_tpr);
+	th_long_mode(&t, TH_CODE, TH_STACK);
+	ASSERT_EQ(th_run(&t), KVM_EXIT_SET_TPR);
+	EXPECT_EQ(t.run->cr8, 2);
+	EXPECT_EQ(th_regs(&t).rip, TH_CODE + 5 + 4 + 5 + 4);
+	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
+	struct tg_vcpu_stats st;
+	tg_vcpu_get_stats(t.vcpu, &st);
+	EXPECT_EQ(st.insns_retired, 5);
+	th_fini(&t);
+}

@@ -548,9 +548,9 @@ int tg_machine_create(struct tg_machine *m, const struct tg_machine_config *cfg,
 	/* A backend that counts instructions gets the virtual clock. */
 	m->virtual_time = tg_vcpu_set_budget(m->vcpu, 1) == 0;
 	tg_vcpu_set_budget(m->vcpu, 0);
-	/* KVM fills ready_for_interrupt_injection after every exit and
-	 * honours request_interrupt_window; the model does not (yet). */
-	m->window_exits = cfg->backend == TG_BACKEND_KVM;
+	/* Both backends fill ready_for_interrupt_injection after every exit
+	 * and honour request_interrupt_window (KVM_EXIT_IRQ_WINDOW_OPEN). */
+	m->window_exits = true;
 	if (!m->virtual_time)
 		host_timer_create(m);
 

@@ -34,6 +34,13 @@ bool tg_boundary_before(struct vcpu *c)
 {
 	struct kvm_run *run = c->run;
 
+	/* An exit an instruction asked for once it completed. */
+	if (c->exit_request) {
+		run->exit_reason = c->exit_request;
+		c->exit_request = 0;
+		tg_recompute_boundary(c);
+		tg_exit(c);
+	}
 	/* Shutdown after a fault while delivering #DF [SDM 6.15 Interrupt 8]. */
 	if (c->triple_fault_pending) {
 		c->triple_fault_pending = false;
@@ -96,6 +103,15 @@ bool tg_boundary_before(struct vcpu *c)
 		return false;
 	}
 
+	/* The VMM asked to hear when an interrupt can be injected (userspace
+	 * irqchip): IF=1, no shadow, none queued [KVM api.rst]. */
+	if (c->irq_window_req && (c->rflags & F_IF) && c->shadow == SHADOW_NONE &&
+	    c->irq_pending < 0) {
+		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+		c->irq_window_req = false;
+		tg_recompute_boundary(c);
+		tg_exit(c);
+	}
 	if (c->halted) {
 		/* Nothing inside the model can wake the vCPU: report the halt
 		 * (KVM without an in-kernel irqchip does the same). RIP is

@@ -114,10 +114,13 @@ void tg_recompute_boundary(struct vcpu *c)
 	/* Only an event that could be taken at a boundary forces the slow
 	 * path: an interrupt queued while IF=0 waits for whatever sets IF
 	 * (STI, POPF, IRET, delivery, set_regs), and each of those recomputes
-	 * these flags. A masked NMI waits for IRET likewise. */
-	if ((c->irq_pending >= 0 && (c->rflags & F_IF)) ||
+	 * these flags. A masked NMI waits for IRET likewise; so does an
+	 * interrupt window the VMM asked for. */
+	if (((c->irq_pending >= 0 || c->irq_window_req) && (c->rflags & F_IF)) ||
 	    (c->nmi_pending && !c->nmi_masked))
 		w |= BW_IRQ;
+	if (c->exit_request)
+		w |= BW_EXITREQ;
 	if (c->rflags & F_RF)
 		w |= BW_RF;
 	if (c->halted)
@@ -612,7 +615,37 @@ static void step_one(struct vcpu *c)
 	tg_boundary_after(c, i);
 }
 
+static int cpu_run(struct vcpu *c);
+
+/* KVM_RUN without an in-kernel APIC [KVM api.rst, struct kvm_run]: cr8 is
+ * taken from the run page on entry and, with if_flag, apic_base and
+ * ready_for_interrupt_injection, written back at every exit, so a
+ * userspace irqchip knows when KVM_INTERRUPT will be accepted. */
 int tg_cpu_run(struct vcpu *c)
+{
+	struct kvm_run *run = c->run;
+	c->cr8 = run->cr8 & 0xf;
+	c->irq_window_req = run->request_interrupt_window;
+	tg_recompute_boundary(c);
+	int r = cpu_run(c);
+	run->if_flag = !!(c->rflags & F_IF);
+	run->cr8 = c->cr8;
+	run->apic_base = c->apic_base;
+	run->ready_for_interrupt_injection =
+		(c->rflags & F_IF) && c->shadow == SHADOW_NONE &&
+		c->irq_pending < 0 && !c->exc.pending && !c->exc.injected;
+	c->irq_window_req = false;
+	return r;
+}
+
+void tg_request_exit(struct vcpu *c, uint32_t reason)
+{
+	c->exit_request = reason;
+	c->boundary_work |= BW_EXITREQ;
+	c->exit_block = 1;
+}
+
+static int cpu_run(struct vcpu *c)
 {
 	struct kvm_run *run = c->run;
 

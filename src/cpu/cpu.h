@@ -216,6 +216,10 @@ void tg_trace_insn(struct vcpu *c, const struct tg_insn *d);
 void tg_trace_event(struct vcpu *c, int vector, int kind, bool has_err,
 		    uint32_t err, uint64_t saved_rip);
 
+/* End the run with `reason` at the next instruction boundary, after the
+ * current instruction completes (KVM_EXIT_SET_TPR and the like). */
+void tg_request_exit(struct vcpu *c, uint32_t reason);
+
 /* Instructions retired before the one now running (RDTSC, budgets). */
 uint64_t tg_retired_now(const struct vcpu *c);
 

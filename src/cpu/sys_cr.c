@@ -155,6 +155,11 @@ static void op_mov_to_cr(struct vcpu *c, const struct tg_insn *d)
 	case 8:
 		if (v >> 4) /* TPR: bits 63:4 reserved */
 			tg_raise_gp(c, 0);
+		/* Without an in-kernel APIC, lowering the TPR exits so the
+		 * VMM can deliver what the old priority held back (KVM:
+		 * KVM_EXIT_SET_TPR after the MOV completes). */
+		if (v < c->cr8)
+			tg_request_exit(c, KVM_EXIT_SET_TPR);
 		c->cr8 = v;
 		break;
 	}

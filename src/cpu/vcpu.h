@@ -255,6 +255,7 @@ enum { TG_JMP_EXCEPTION = 1, TG_JMP_EXIT = 2 };
 #define BW_REPLAY    (1u << 8) /* re-executing an instruction after an exit */
 #define BW_HOSTDBG   (1u << 9) /* host single-step or host breakpoints */
 #define BW_TRACE     (1u << 10) /* a trace callback wants every instruction */
+#define BW_EXITREQ   (1u << 11) /* an exit is due at the next boundary */
 
 #define NDR 4
 
@@ -318,6 +319,8 @@ struct vcpu {
 	uint32_t host_held;        /* host hits held by a MOV SS shadow */
 	bool nmi_pending, nmi_masked;
 	int16_t irq_pending;       /* KVM_INTERRUPT vector, or -1 */
+	bool irq_window_req;       /* run->request_interrupt_window of this run */
+	uint32_t exit_request;     /* exit reason due at the next boundary, or 0 */
 	bool halted;
 	bool triple_fault_pending;
 
