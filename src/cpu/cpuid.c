@@ -36,6 +36,8 @@
 #define F1D_CLFSH (1u << 19)
 /* Leaf 1 ECX [SDM Table 3-10] */
 #define F1C_CX16 (1u << 13)
+#define F1C_X2APIC (1u << 21)
+#define F1C_TSC_DEADLINE (1u << 24)
 #define F1C_POPCNT (1u << 23)
 /* Leaf 7.0 EBX */
 #define F7B_FSGSBASE (1u << 0)
@@ -72,9 +74,18 @@ void tg_cpuid(const struct vcpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]
 		 * initial APIC ID = vCPU id */
 		b = (8u << 8) | (1u << 16) | ((uint32_t)(c->id & 0xff) << 24);
 		cx = F1C_CX16 | F1C_POPCNT;
+		/* x2APIC and the TSC-deadline timer live in the VMM's APIC: they
+		 * exist when the VMM takes unknown MSRs (user-space MSR exits),
+		 * as KVM offers them with a userspace irqchip that handles them. */
+		if (c->user_msr_exits)
+			cx |= F1C_X2APIC | F1C_TSC_DEADLINE;
 		dx = F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 |
-		     F1D_APIC | F1D_SEP | F1D_PGE | F1D_CMOV | F1D_PAT |
+		     F1D_SEP | F1D_PGE | F1D_CMOV | F1D_PAT |
 		     F1D_PSE36 | F1D_CLFSH;
+		/* The APIC flag follows IA32_APIC_BASE.EN [SDM 10.4.3: a
+		 * disabled APIC reads as absent in CPUID]. */
+		if (c->apic_base & (1u << 11))
+			dx |= F1D_APIC;
 		break;
 	case 2:
 		/* one iteration, no descriptors */
