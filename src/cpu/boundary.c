@@ -218,7 +218,18 @@ void tg_boundary_after(struct vcpu *c, const struct tg_insn *d)
 		return;
 	}
 	c->host_held = 0;
-	if (tg_host_step(c) || host)
+	if (tg_host_step(c) || host) {
+		/* A host code breakpoint on the instruction the step lands on
+		 * joins the same exit: one #DB with BS|Bn [spec 2.3; seed 001,
+		 * "host-owned" case]. */
+		if (tg_host_bp(c) && !(c->rflags & F_RF))
+			host |= tg_debug_code_match(c, tg_rip_linear(c));
+		/* The exit wakes a vCPU that the instruction halted: like the
+		 * guest's own single-step #DB after HLT, it does not halt again
+		 * [spec 3.7]. */
+		c->halted = false;
+		tg_recompute_boundary(c);
 		tg_exit_debug(c, EXC_DB, DR6_EXIT_BASE | host |
 					 (tg_host_step(c) ? DR6_BS : 0));
+	}
 }

@@ -473,10 +473,13 @@ void tg_deliver_pending(struct vcpu *c)
 		 * combined with this exception (except.c). */
 		if (e->vector == EXC_PF && e->has_payload)
 			c->cr2 = e->payload;
-		if (e->vector == EXC_DB && e->has_payload) {
+		if (e->vector == EXC_DB && e->has_payload)
 			c->dr6 = tg_dr6_apply_payload(c->dr6, e->payload);
-			c->dr7 &= ~(uint64_t)DR7_GD; /* [SDM 17.2.4] */
-		}
+		/* Entering any #DB handler clears DR7.GD, injected ones too
+		 * (KVM clears it for every #DB it injects) [SDM 17.2.4;
+		 * spec 2.4]. */
+		if (e->vector == EXC_DB)
+			c->dr7 &= ~(uint64_t)DR7_GD;
 		e->pending = false;
 		e->injected = true;
 		e->has_payload = false;
