@@ -54,23 +54,7 @@ static const struct {
 	const char *name; /* a variant: name or name@cpl3 */
 	const char *why;
 } known_gaps[] = {
-	{ "host_inject_db_clears_gd",
-	  "a #DB injected without payload (KVM_GUESTDBG_INJECT_DB) is delivered with DR7.GD "
-	  "still set, so the handler's MOV from DR7 takes a GD #DB (DR6 0xFFFF2FF0 seen); "
-	  "delivery of any #DB clears GD [SDM 17.2.4; KVM clears it for every injected #DB]" },
-	{ "host_step_movss",
-	  "KVM_GUESTDBG_SINGLESTEP exits right after MOV SS; the step trap is held by the MOV SS "
-	  "shadow and ends after the next instruction, as with the hardware TF KVM steps with "
-	  "[SDM 6.8.3; spec 4.1]" },
-	{ "host_step_popss", "as host_step_movss, for POP SS [SDM 6.8.3]" },
-	{ "host_step_hlt",
-	  "a host step over HLT ends in KVM_EXIT_HLT (RIP after the HLT) instead of "
-	  "KVM_EXIT_DEBUG; the step trap is the wake event [spec 3.7, 3.12] (KVM itself squashes "
-	  "that exit, a TODO in kvm_emulate_halt)" },
-	{ "host_step_code_bp",
-	  "SINGLESTEP|USE_HW_BP with a host code breakpoint on the next instruction: the exit "
-	  "reports BS only (dr6 0xFFFF4FF0); the code breakpoint joins the same exit, BS|B2 "
-	  "[seed 001; spec 2.3, 8.2]" },
+	/* e.g. { "host_step_hlt", "a host step over HLT ends in KVM_EXIT_HLT" }, */
 	{ 0, 0 },
 };
 
