@@ -282,3 +282,37 @@ TEST(events_lowering_tpr_exits)
 	EXPECT_EQ(st.insns_retired, 5);
 	th_fini(&t);
 }
+
+extern const uint8_t guest_dbg_vendor[], guest_dbg_vendor_end[];
+
+static int run_vendor(uint8_t vendor, uint64_t out[3])
+{
+	struct th t;
+	int r = th_init(&t, TG_BACKEND_MODEL, 8 << 20);
+	if (r < 0)
+		return r;
+	th_load(&t, TH_CODE, guest_dbg_vendor, guest_dbg_vendor_end - guest_dbg_vendor);
+	th_long_mode(&t, TH_CODE, TH_STACK);
+	th_gate64(&t, 1, TH_CODE + 0x100, 14, 0, 0);
+	struct tg_debug_state s = { .vendor = vendor };
+	tg_vcpu_set_debug_state(t.vcpu, &s);
+	r = th_run(&t);
+	memcpy(out, t.mem + 0x90000, 3 * 8);
+	th_fini(&t);
+	return r;
+}
+
+/* The vendor profile [spec 4.1; KVM kvm_is_code_breakpoint_inhibited]: a
+ * code breakpoint on the instruction in a MOV SS shadow is suppressed on
+ * Intel (the default) and taken on AMD, as a fault with RIP on it and
+ * DR6 = B0. */
+TEST(debug_vendor_profile_code_bp_in_movss_shadow)
+{
+	uint64_t intel[3], amd[3];
+	ASSERT_EQ(run_vendor(TG_VENDOR_INTEL, intel), KVM_EXIT_HLT);
+	EXPECT_EQ(intel[2], 0);
+	ASSERT_EQ(run_vendor(TG_VENDOR_AMD, amd), KVM_EXIT_HLT);
+	EXPECT_EQ(amd[2], 1);
+	EXPECT_EQ(amd[0], TH_CODE + 0x17); /* target: 7+3+5+3 bytes, then 66 8c d0, 8e d0 */
+	EXPECT_EQ(amd[1], 0xffff0ff1);
+}
