@@ -74,8 +74,8 @@ int tg_vm_enable_cap(struct tg_vm *vm, const struct kvm_enable_cap *cap);
  * pending/injected and payload semantics of KVM_CAP_EXCEPTION_PAYLOAD. */
 int tg_vcpu_get_vcpu_events(struct tg_vcpu *vcpu, struct kvm_vcpu_events *ev);
 int tg_vcpu_set_vcpu_events(struct tg_vcpu *vcpu, const struct kvm_vcpu_events *ev);
-/* KVM_INTERRUPT (userspace irqchip): queue one external interrupt;
- * -EEXIST if one is already queued, -EINVAL for irq > 255. */
+/* KVM_INTERRUPT (userspace irqchip): queue one external interrupt,
+ * replacing one not yet taken (as KVM does); -EINVAL for irq > 255. */
 int tg_vcpu_interrupt(struct tg_vcpu *vcpu, const struct kvm_interrupt *irq);
 /* KVM_NMI: make an NMI pending. */
 int tg_vcpu_nmi(struct tg_vcpu *vcpu);
