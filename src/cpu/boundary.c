@@ -6,7 +6,6 @@
 #include "boundary.h"
 #include "debug.h"
 
-#define DR6_EXIT_BASE 0xffff0ff0ull /* KVM_EXIT_DEBUG dr6: causes | this */
 
 static inline bool irqs_blocked_by_host(const struct vcpu *c)
 {
@@ -19,7 +18,7 @@ static inline bool irqs_blocked_by_host(const struct vcpu *c)
 static void host_step_after_delivery(struct vcpu *c)
 {
 	if (tg_host_step(c))
-		tg_exit_debug(c, EXC_DB, DR6_EXIT_BASE | DR6_BS);
+		tg_exit_debug(c, EXC_DB, DR6_ACTIVE_LOW | DR6_BS);
 }
 
 /* Queue and deliver a #DB now. Its causes travel as a payload that reaches
@@ -132,7 +131,7 @@ bool tg_boundary_before(struct vcpu *c)
 		/* A host breakpoint exits instead, guest state untouched
 		 * (the VMM resumes with RF set) [spec 7.1]. */
 		if (hit && tg_host_bp(c))
-			tg_exit_debug(c, EXC_DB, DR6_EXIT_BASE | hit);
+			tg_exit_debug(c, EXC_DB, DR6_ACTIVE_LOW | hit);
 		if (hit) {
 			/* a fault inside a MOV SS shadow discards held traps */
 			c->pending_dbg = 0;
@@ -229,7 +228,7 @@ void tg_boundary_after(struct vcpu *c, const struct tg_insn *d)
 		 * [spec 3.7]. */
 		c->halted = false;
 		tg_recompute_boundary(c);
-		tg_exit_debug(c, EXC_DB, DR6_EXIT_BASE | host |
+		tg_exit_debug(c, EXC_DB, DR6_ACTIVE_LOW | host |
 					 (tg_host_step(c) ? DR6_BS : 0));
 	}
 }

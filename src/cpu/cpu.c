@@ -64,8 +64,8 @@ void tg_cpu_reset(struct vcpu *c)
 	c->cr2 = c->cr3 = c->cr4 = c->cr8 = 0;
 	c->efer = 0;
 	memset(c->dr, 0, sizeof c->dr);
-	c->dr6 = 0xffff0ff0; /* DR6_ACTIVE_LOW [spec 1.2] */
-	c->dr7 = 0x400;      /* DR7 reset value [spec 1.3] */
+	c->dr6 = DR6_ACTIVE_LOW; /* reset values [spec 1.2, 1.3] */
+	c->dr7 = DR7_FIXED_1;
 	c->xcr0 = 1;
 	c->apic_base = 0xfee00000 | (1u << 11) | (c->id == 0 ? 1u << 8 : 0);
 	c->pat = 0x0007040600070406ull;

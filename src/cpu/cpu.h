@@ -88,6 +88,13 @@ static inline __attribute__((always_inline)) uint64_t tg_ea(const struct vcpu *c
 	return d->asz == 4 ? (uint32_t)a : (uint16_t)a;
 }
 
+/* A 48-bit canonical address: bits 63:47 all equal [SDM 3.3.7.1]. The
+ * shift is done unsigned, then read back signed: no signed-shift UB. */
+static inline bool tg_canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
 /* Byte registers: without REX, encodings 4..7 are AH, CH, DH, BH. */
 static inline uint8_t tg_get_reg8(const struct vcpu *c, const struct tg_insn *d,
 				  unsigned r)

@@ -14,11 +14,6 @@
 
 tg_handler tg_sel_flow(struct tg_insn *d);
 
-static inline bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 static inline uint64_t amask(unsigned asz)
 {
 	return asz == 8 ? ~0ull : asz == 4 ? 0xffffffffull : 0xffffull;
@@ -38,7 +33,7 @@ static inline void set_sp(struct vcpu *c, unsigned sa, uint64_t sp)
 static inline uint64_t near_target(struct vcpu *c, unsigned osz, uint64_t t)
 {
 	if (osz == 8) {
-		if (unlikely(!canonical(t)))
+		if (unlikely(!tg_canonical(t)))
 			tg_raise_gp(c, 0);
 		return t;
 	}
@@ -65,7 +60,7 @@ static inline unsigned ind_osz(const struct vcpu *c, const struct tg_insn *d)
 		uint64_t next = c->rip + d->len;                             \
 		if (tg_cond(c, cc)) {                                        \
 			uint64_t t = next + d->imm;                          \
-			if (unlikely(!canonical(t)))                         \
+			if (unlikely(!tg_canonical(t)))                         \
 				tg_raise_gp(c, 0);                           \
 			c->rip = t;                                          \
 			if (tg_loop_restart(c, d, t)) {                      \
@@ -106,7 +101,7 @@ static const tg_handler jcc_tab[16] = {
 static void jmp_rel64(struct vcpu *c, const struct tg_insn *d)
 {
 	uint64_t t = c->rip + d->len + d->imm;
-	if (unlikely(!canonical(t)))
+	if (unlikely(!tg_canonical(t)))
 		tg_raise_gp(c, 0);
 	c->rip = t;
 }
@@ -128,7 +123,7 @@ static __attribute__((noinline)) void call_rel64_slow(struct vcpu *c,
 						     const struct tg_insn *d)
 {
 	uint64_t next = c->rip + d->len, t = next + d->imm;
-	if (unlikely(!canonical(t)))
+	if (unlikely(!tg_canonical(t)))
 		tg_raise_gp(c, 0);
 	uint64_t sp = c->gpr[R_RSP] - 8;
 	tg_write64(c, S_SS, sp, next);
@@ -143,7 +138,7 @@ static void call_rel64(struct vcpu *c, const struct tg_insn *d)
 	uint64_t next = c->rip + d->len, t = next + d->imm;
 	uint64_t sp = c->gpr[R_RSP] - 8;
 	uint8_t *p;
-	if (likely(canonical(t) && (p = tg_tlb_hit(c, sp, 8, ACC_W)))) {
+	if (likely(tg_canonical(t) && (p = tg_tlb_hit(c, sp, 8, ACC_W)))) {
 		memcpy(p, &next, 8);
 		c->gpr[R_RSP] = sp;
 		c->rip = t;
@@ -175,7 +170,7 @@ static __attribute__((noinline)) void ret64_slow(struct vcpu *c)
 {
 	uint64_t sp = c->gpr[R_RSP];
 	uint64_t t = tg_read64(c, S_SS, sp);
-	if (unlikely(!canonical(t)))
+	if (unlikely(!tg_canonical(t)))
 		tg_raise_gp(c, 0);
 	c->gpr[R_RSP] = sp + 8;
 	c->rip = t;
@@ -187,7 +182,7 @@ static void ret64(struct vcpu *c, const struct tg_insn *d)
 	uint8_t *p;
 	if (likely((p = tg_tlb_hit(c, sp, 8, ACC_R)))) {
 		memcpy(&t, p, 8);
-		if (likely(canonical(t))) {
+		if (likely(tg_canonical(t))) {
 			c->gpr[R_RSP] = sp + 8;
 			c->rip = t;
 			return;

@@ -25,11 +25,6 @@
 /* RFLAGS bits an IRET or delivery may store (bit 1 is fixed to 1). */
 #define F_VALID 0x3f7fd5u
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 static bool is_code(uint64_t d)
 {
 	return D_S(d) && (D_TYPE(d) & 8);
@@ -117,7 +112,7 @@ static uint64_t frame_place(struct vcpu *c, struct frame *f,
 	for (unsigned i = 0; i < f->n; i++) {
 		uint64_t off = (sp - (uint64_t)f->size * (i + 1)) & m;
 		if (!ss) {
-			if (!canonical(off) || !canonical(off + f->size - 1))
+			if (!tg_canonical(off) || !tg_canonical(off + f->size - 1))
 				tg_raise_ss(c, ss_err);
 			f->lin[i] = off;
 		} else {
@@ -392,9 +387,9 @@ static void deliver_long(struct vcpu *c, int vector, int kind, bool has_err,
 			tg_raise_ts(c, (c->tr.selector & 0xfffc) | ext);
 		rsp = tg_read_lin(c, c->tr.base + a, 8, ACC_R | ACC_SUP);
 	}
-	if (!canonical(rsp))
+	if (!tg_canonical(rsp))
 		tg_raise_ss(c, ext);
-	if (!canonical(off))
+	if (!tg_canonical(off))
 		tg_raise_gp(c, ext);
 	/* The stack is aligned to 16 bytes before the frame is pushed, and
 	 * SS:RSP are always pushed [SDM 6.14.2]. */
@@ -825,7 +820,7 @@ static void iret_prot(struct vcpu *c, const struct tg_insn *d)
 		ss_usable = iret_check_ss(c, ss_sel, rpl, to64 && rpl != 3, &sd);
 	}
 	if (to64) {
-		if (!canonical(ip))
+		if (!tg_canonical(ip))
 			tg_raise_gp(c, 0);
 	} else {
 		ip = (uint32_t)ip;

@@ -225,11 +225,6 @@ void tg_write_lin(struct vcpu *c, uint64_t lin, unsigned size, uint64_t v,
 
 /* ---- segmentation [SDM 5.3, 5.4; 3.4.2; 64-bit mode 3.3.7.1] ---- */
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a; /* no signed-shift UB */
-}
-
 static _Noreturn void seg_fault(struct vcpu *c, int seg)
 {
 	if (seg == S_SS)
@@ -244,7 +239,7 @@ uint64_t tg_seg_linear(struct vcpu *c, int seg, uint64_t off, unsigned size,
 	int kind = acc & 3;
 	if (c->mode == MODE_LONG64) {
 		uint64_t lin = (seg >= S_FS ? s->base : 0) + off;
-		if (!canonical(lin) || !canonical(lin + size - 1))
+		if (!tg_canonical(lin) || !tg_canonical(lin + size - 1))
 			seg_fault(c, seg);
 		return lin;
 	}
@@ -307,7 +302,7 @@ uint64_t tg_rmw_read_slow(struct vcpu *c, int seg, uint64_t off, unsigned size)
 uint64_t tg_fetch_linear(struct vcpu *c, uint64_t rip)
 {
 	if (c->mode == MODE_LONG64) {
-		if (!canonical(rip))
+		if (!tg_canonical(rip))
 			tg_raise_gp(c, 0);
 		return rip;
 	}

@@ -17,11 +17,6 @@ uint64_t tg_rdtsc(const struct vcpu *c)
 	return c->tsc_base + retired_now(c);
 }
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 int tg_msr_read(struct vcpu *c, uint32_t idx, uint64_t *val)
 {
 	switch (idx) {
@@ -81,7 +76,7 @@ int tg_msr_write(struct vcpu *c, uint32_t idx, uint64_t val, bool host)
 	case MSR_IA32_SYSENTER_CS: c->sysenter_cs = val & 0xffff; return 0;
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!canonical(val))
+		if (!tg_canonical(val))
 			return -1;
 		if (idx == MSR_IA32_SYSENTER_ESP)
 			c->sysenter_esp = val;
@@ -124,7 +119,7 @@ int tg_msr_write(struct vcpu *c, uint32_t idx, uint64_t val, bool host)
 	case MSR_STAR: c->star = val; return 0;
 	case MSR_LSTAR: case MSR_CSTAR: case MSR_FS_BASE: case MSR_GS_BASE:
 	case MSR_KERNEL_GS_BASE:
-		if (!canonical(val))
+		if (!tg_canonical(val))
 			return -1;
 		if (idx == MSR_LSTAR) c->lstar = val;
 		else if (idx == MSR_CSTAR) c->cstar = val;

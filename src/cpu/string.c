@@ -43,11 +43,6 @@ static inline void set_areg(struct vcpu *c, int r, unsigned asz, uint64_t v)
 		c->gpr[r] = (c->gpr[r] & ~0xffffull) | (uint16_t)v;
 }
 
-static inline bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 /* ---- the fast chunk path ----
  * The segment checks of mem.c's tg_seg_linear, answered without raising:
  * a chunk that would fault somewhere is not taken, and the iteration that
@@ -60,7 +55,7 @@ static bool seg_range_ok(const struct vcpu *c, int seg, uint64_t lo,
 	const struct kvm_segment *s = &c->seg[seg];
 	if (c->mode == MODE_LONG64) {
 		uint64_t base = seg >= S_FS ? s->base : 0;
-		if (!canonical(base + lo) || !canonical(base + hi))
+		if (!tg_canonical(base + lo) || !tg_canonical(base + hi))
 			return false;
 		*lin_lo = base + lo;
 		return true;

@@ -26,10 +26,6 @@ static inline uint32_t sel_err(uint16_t sel) { return sel & 0xfffc; }
 
 static inline unsigned tg_iopl(const struct vcpu *c) { return (c->rflags >> 12) & 3; }
 static inline bool tg_long_active(const struct vcpu *c) { return c->efer & EFER_LMA; }
-static inline bool tg_canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
 /* Real-address mode and virtual-8086 mode load segments as selector*16. */
 static inline bool tg_realish(const struct vcpu *c)
 {

@@ -176,13 +176,9 @@ static void op_clts(struct vcpu *c, const struct tg_insn *d)
 
 /* ---- debug registers [spec 1.2-1.5; SDM 17.2] ---- */
 
-#define DR6_VOLATILE 0x0001e80full
-#define DR6_FIXED_1 0xfffe07f0ull
 /* CPUID enumerates neither RTM nor bus-lock detection, so their
  * active-low DR6 bits (16, 11) read as fixed 1 [spec 1.2]. */
 #define DR6_FORCED (DR6_FIXED_1 | (1ull << 16) | (1ull << 11))
-#define DR7_VOLATILE 0xffff2bffull
-#define DR7_FIXED_1 0x400ull
 
 /* DR number after the CR4.DE rule: DR4/DR5 alias DR6/DR7 with DE=0 and
  * are #UD with DE=1 [spec 1.4]; DR8-DR15 (REX.R) do not exist. */
@@ -214,7 +210,7 @@ static void dr_general_detect(struct vcpu *c)
 	 * [spec 5.1; selftest debug_regs: 0xFFFF2FF0]. */
 	if (tg_host_bp(c)) {
 		if (c->host_dr7 & DR7_GD)
-			tg_exit_debug(c, EXC_DB, 0xffff0ff0u | DR6_BD);
+			tg_exit_debug(c, EXC_DB, DR6_ACTIVE_LOW | DR6_BD);
 		return;
 	}
 	if (c->dr7 & DR7_GD)

@@ -237,7 +237,11 @@ enum tg_vendor { VENDOR_INTEL = 0, VENDOR_AMD = 1 };
 #define DR6_BD (1u << 13)
 #define DR6_BS (1u << 14)
 #define DR6_BT (1u << 15)
-#define DR6_ACTIVE_LOW 0xffff0ff0u
+#define DR6_ACTIVE_LOW 0xffff0ff0u /* reset value; also KVM_EXIT_DEBUG's base */
+#define DR6_VOLATILE 0x0001e80full /* bits software can change [spec 1.2] */
+#define DR6_FIXED_1 0xfffe07f0ull
+#define DR7_VOLATILE 0xffff2bffull /* [spec 1.3] */
+#define DR7_FIXED_1 0x400ull
 #define DR7_GD (1u << 13)
 
 /* setjmp return codes of the run loop */
