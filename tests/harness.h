@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "trapgate.h"
 
 #define TH_GDT 0x1000
@@ -63,6 +64,24 @@ int th_run(struct th *t);
 int th_run_until(struct th *t);
 
 struct kvm_regs th_regs(struct th *t);
+
+/* Guest-physical reads and writes of the harness RAM (little-endian). */
+#define TH_ACCESSORS(bits)                                                  \
+	static inline uint##bits##_t th_rd##bits(const struct th *t, uint64_t gpa) \
+	{                                                                   \
+		uint##bits##_t v;                                           \
+		memcpy(&v, t->mem + gpa, sizeof v);                         \
+		return v;                                                   \
+	}                                                                   \
+	static inline void th_wr##bits(struct th *t, uint64_t gpa, uint##bits##_t v) \
+	{                                                                   \
+		memcpy(t->mem + gpa, &v, sizeof v);                         \
+	}
+TH_ACCESSORS(8)
+TH_ACCESSORS(16)
+TH_ACCESSORS(32)
+TH_ACCESSORS(64)
+#undef TH_ACCESSORS
 struct kvm_sregs th_sregs(struct th *t);
 
 #endif

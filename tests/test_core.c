@@ -10,12 +10,6 @@ extern const uint8_t guest_core_cslimit[], guest_core_cslimit_end[];
 extern const uint8_t guest_core_smc[], guest_core_smc_end[];
 extern const uint8_t guest_backend_smoke[], guest_backend_smoke_end[];
 
-static uint32_t rd32(struct th *t, uint64_t gpa)
-{
-	uint32_t v;
-	memcpy(&v, t->mem + gpa, 4);
-	return v;
-}
 
 /* The MOV that ends past the CS limit faults with #GP(0), EIP on it; the
  * instructions before it in the same decoded block ran [SDM 6.3]. */
@@ -35,8 +29,8 @@ TEST(core_cs_limit_checks_every_instruction_byte)
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rbx, 0x11111111);
 	EXPECT_EQ(r.rcx, 0);
-	EXPECT_EQ(rd32(&t, 0x80000), 0);            /* error code */
-	EXPECT_EQ(rd32(&t, 0x80004), TH_CODE + 0xd); /* faulting EIP */
+	EXPECT_EQ(th_rd32(&t, 0x80000), 0);            /* error code */
+	EXPECT_EQ(th_rd32(&t, 0x80004), TH_CODE + 0xd); /* faulting EIP */
 	th_fini(&t);
 }
 
@@ -51,7 +45,7 @@ TEST(core_self_modifying_code_and_data_beside_code)
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rax, 0x99999999);
-	EXPECT_EQ(rd32(&t, TH_CODE + 0x800), 0x5a5a5a5a);
+	EXPECT_EQ(th_rd32(&t, TH_CODE + 0x800), 0x5a5a5a5a);
 	struct tg_vcpu_stats st;
 	tg_vcpu_get_stats(t.vcpu, &st);
 	/* block at 0, invalidated by the patch; block at the patched MOV */

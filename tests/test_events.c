@@ -23,12 +23,6 @@ static void load_movss(struct th *t)
 	th_gate64(t, 1, TH_CODE + OFF_HANDLER, 14, 0, 0);
 }
 
-static uint64_t rd64(struct th *t, uint64_t gpa)
-{
-	uint64_t v;
-	memcpy(&v, t->mem + gpa, 8);
-	return v;
-}
 
 /* RIP of the HLT after the NOP, found from the guest bytes: the NOP (0x90)
  * right before it. */
@@ -48,9 +42,9 @@ TEST(events_movss_data_breakpoint_held_until_after_nop)
 	ASSERT_EQ(th_init(&t, TG_BACKEND_MODEL, 8 << 20), 0);
 	load_movss(&t);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&t, TH_CODE + OFF_COUNT), 1);
-	EXPECT_EQ(rd64(&t, TH_CODE + OFF_DR6), 0xffff0ff1);
-	EXPECT_EQ(rd64(&t, TH_CODE + OFF_RIP), after_nop(&t));
+	EXPECT_EQ(th_rd64(&t, TH_CODE + OFF_COUNT), 1);
+	EXPECT_EQ(th_rd64(&t, TH_CODE + OFF_DR6), 0xffff0ff1);
+	EXPECT_EQ(th_rd64(&t, TH_CODE + OFF_RIP), after_nop(&t));
 	th_fini(&t);
 }
 
@@ -99,9 +93,9 @@ TEST(events_save_restore_inside_movss_shadow)
 	ASSERT_EQ(tg_vcpu_set_vcpu_events(b.vcpu, &s.ev), 0);
 	ASSERT_EQ(tg_vcpu_set_debug_state(b.vcpu, &s.dbg), 0);
 	ASSERT_EQ(th_run(&b), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&b, TH_CODE + OFF_COUNT), 1);
-	EXPECT_EQ(rd64(&b, TH_CODE + OFF_DR6), 0xffff0ff1);
-	EXPECT_EQ(rd64(&b, TH_CODE + OFF_RIP), after_nop(&b));
+	EXPECT_EQ(th_rd64(&b, TH_CODE + OFF_COUNT), 1);
+	EXPECT_EQ(th_rd64(&b, TH_CODE + OFF_DR6), 0xffff0ff1);
+	EXPECT_EQ(th_rd64(&b, TH_CODE + OFF_RIP), after_nop(&b));
 
 	/* Without the extension (KVM's ABI alone) the held cause is lost:
 	 * that is the gap spec 4.3 describes, shown here on purpose. */
@@ -114,7 +108,7 @@ TEST(events_save_restore_inside_movss_shadow)
 	ASSERT_EQ(tg_vm_enable_cap(k.vm, &cap), 0);
 	tg_vcpu_set_vcpu_events(k.vcpu, &s.ev);
 	ASSERT_EQ(th_run(&k), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&k, TH_CODE + OFF_COUNT), 0);
+	EXPECT_EQ(th_rd64(&k, TH_CODE + OFF_COUNT), 0);
 	th_fini(&k);
 	th_fini(&a);
 	th_fini(&b);

@@ -16,22 +16,6 @@ extern const uint8_t guest_intr_probe32[], guest_intr_probe32_end[];
 #define HLT_AT(addr) ((addr) + 1)
 #define RF 0x10000u
 
-static uint64_t rd64(struct th *t, uint64_t gpa)
-{
-	uint64_t v;
-	memcpy(&v, t->mem + gpa, 8);
-	return v;
-}
-static uint32_t rd32(struct th *t, uint64_t gpa)
-{
-	uint32_t v;
-	memcpy(&v, t->mem + gpa, 4);
-	return v;
-}
-static void wr64(struct th *t, uint64_t gpa, uint64_t v)
-{
-	memcpy(t->mem + gpa, &v, 8);
-}
 
 static int run(struct th *t)
 {
@@ -89,7 +73,7 @@ static int setup64(struct th *t, uint64_t rip)
 /* Break gate v: type 0 is not a gate (#GP(v*8+2+EXT) on delivery). */
 static void break_gate64(struct th *t, int v)
 {
-	wr64(t, TH_IDT + v * 16, rd64(t, TH_IDT + v * 16) & ~(0x1full << 40));
+	th_wr64(t, TH_IDT + v * 16, th_rd64(t, TH_IDT + v * 16) & ~(0x1full << 40));
 }
 
 /* #DE: a fault, the saved RIP is the DIV, no error code, and the saved
@@ -103,8 +87,8 @@ TEST(except_de_frame_64)
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 0));
 	EXPECT_EQ(r.rsp, TH_STACK - 40);
-	EXPECT_EQ(rd64(&t, r.rsp), P(0x60));
-	EXPECT_EQ(rd64(&t, r.rsp + 16), 0x246 | RF);
+	EXPECT_EQ(th_rd64(&t, r.rsp), P(0x60));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 16), 0x246 | RF);
 	EXPECT_EQ(r.rax, 1234); /* nothing committed */
 	EXPECT_EQ(r.rflags, 0x46); /* RF is not set in the live RFLAGS */
 	EXPECT_EQ(delivered(&t), 1);
@@ -121,9 +105,9 @@ TEST(except_ud_frame_64)
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 6));
 	EXPECT_EQ(r.rsp, TH_STACK - 40);
-	EXPECT_EQ(rd64(&t, r.rsp), P(0x30));
-	EXPECT_EQ(rd64(&t, r.rsp + 8), TH_SEL_CODE64);
-	EXPECT_EQ(rd64(&t, r.rsp + 16), 0x2 | RF);
+	EXPECT_EQ(th_rd64(&t, r.rsp), P(0x30));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), TH_SEL_CODE64);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 16), 0x2 | RF);
 	th_fini(&t);
 }
 
@@ -138,9 +122,9 @@ TEST(except_noncanonical_gp0_ss0_64)
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 13));
 	EXPECT_EQ(r.rsp, TH_STACK - 48);
-	EXPECT_EQ(rd64(&t, r.rsp), 0);
-	EXPECT_EQ(rd64(&t, r.rsp + 8), P(0x70));
-	EXPECT_EQ(rd64(&t, r.rsp + 24), 0x2 | RF);
+	EXPECT_EQ(th_rd64(&t, r.rsp), 0);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0x70));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 24), 0x2 | RF);
 	/* the error-code handler pops it and IRETQ re-executes the MOV */
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rip, HLT_AT(ETBL + 8 * 13));
@@ -153,8 +137,8 @@ TEST(except_noncanonical_gp0_ss0_64)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 12));
-	EXPECT_EQ(rd64(&t, r.rsp), 0);
-	EXPECT_EQ(rd64(&t, r.rsp + 8), P(0x80));
+	EXPECT_EQ(th_rd64(&t, r.rsp), 0);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0x80));
 	th_fini(&t);
 }
 
@@ -179,11 +163,11 @@ TEST(except_df_from_contributory_pairs_64)
 		struct th t;
 		ASSERT_EQ(setup64(&t, P(cases[i].probe)), 0);
 		if (cases[i].probe == 0x50) /* INT 0x41: gate not present */
-			wr64(&t, TH_IDT + 0x41 * 16,
-			     rd64(&t, TH_IDT + 0x41 * 16) & ~(1ull << 47));
+			th_wr64(&t, TH_IDT + 0x41 * 16,
+			     th_rd64(&t, TH_IDT + 0x41 * 16) & ~(1ull << 47));
 		if (cases[i].absent)
-			wr64(&t, TH_IDT + cases[i].gate * 16,
-			     rd64(&t, TH_IDT + cases[i].gate * 16) & ~(1ull << 47));
+			th_wr64(&t, TH_IDT + cases[i].gate * 16,
+			     th_rd64(&t, TH_IDT + cases[i].gate * 16) & ~(1ull << 47));
 		else
 			break_gate64(&t, cases[i].gate);
 		set_gpr(&t, P(cases[i].probe), 0x202, cases[i].rax, 0, 0);
@@ -191,10 +175,10 @@ TEST(except_df_from_contributory_pairs_64)
 		struct kvm_regs r = th_regs(&t);
 		EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 8));
 		EXPECT_EQ(r.rsp, TH_STACK - 48);
-		EXPECT_EQ(rd64(&t, r.rsp), 0);
-		EXPECT_EQ(rd64(&t, r.rsp + 8), P(cases[i].probe));
+		EXPECT_EQ(th_rd64(&t, r.rsp), 0);
+		EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(cases[i].probe));
 		/* #DF is an abort: RF is not forced [SDM 17.3.1.1] */
-		EXPECT_EQ(rd64(&t, r.rsp + 24), 0x202);
+		EXPECT_EQ(th_rd64(&t, r.rsp + 24), 0x202);
 		EXPECT_EQ(delivered(&t), 1);
 		th_fini(&t);
 	}
@@ -211,8 +195,8 @@ TEST(except_df_idt_limit_64)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 8));
-	EXPECT_EQ(rd64(&t, r.rsp), 0);
-	EXPECT_EQ(rd64(&t, r.rsp + 8), P(0xb0));
+	EXPECT_EQ(th_rd64(&t, r.rsp), 0);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0xb0));
 	th_fini(&t);
 }
 
@@ -226,8 +210,8 @@ TEST(except_benign_then_contributory_serial_64)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 13));
-	EXPECT_EQ(rd64(&t, r.rsp), 6 * 8 + 3);
-	EXPECT_EQ(rd64(&t, r.rsp + 8), P(0x30));
+	EXPECT_EQ(th_rd64(&t, r.rsp), 6 * 8 + 3);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0x30));
 	th_fini(&t);
 }
 
@@ -250,7 +234,7 @@ TEST(except_triple_fault_shutdown_64)
 
 	ASSERT_EQ(setup64(&t, P(0x70)), 0);
 	break_gate64(&t, 13);
-	wr64(&t, TH_IDT + 8 * 16, rd64(&t, TH_IDT + 8 * 16) & ~(1ull << 47));
+	th_wr64(&t, TH_IDT + 8 * 16, th_rd64(&t, TH_IDT + 8 * 16) & ~(1ull << 47));
 	set_gpr(&t, P(0x70), 0x2, 0x8000000000000000ull, 0, 0);
 	ASSERT_EQ(run(&t), KVM_EXIT_SHUTDOWN);
 	EXPECT_EQ(th_regs(&t).rip, P(0x70));
@@ -267,7 +251,7 @@ TEST(except_soft_int_pushes_rf0_64)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 3));
-	EXPECT_EQ(rd64(&t, r.rsp + 16), 0x2);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 16), 0x2);
 	EXPECT_EQ(r.rflags, 0x2);
 	th_fini(&t);
 }
@@ -286,16 +270,16 @@ TEST(except_df_32)
 	for (int v = 0; v < 256; v++)
 		th_gate32(&t, v, has_error_code(v) ? ETBL + 8 * v : TBL + 4 * v, 14, 0);
 	/* INT 0x41: gate not present; #NP gate not present either */
-	wr64(&t, TH_IDT + 0x41 * 8, rd64(&t, TH_IDT + 0x41 * 8) & ~(1ull << 47));
-	wr64(&t, TH_IDT + 11 * 8, rd64(&t, TH_IDT + 11 * 8) & ~(1ull << 47));
+	th_wr64(&t, TH_IDT + 0x41 * 8, th_rd64(&t, TH_IDT + 0x41 * 8) & ~(1ull << 47));
+	th_wr64(&t, TH_IDT + 11 * 8, th_rd64(&t, TH_IDT + 11 * 8) & ~(1ull << 47));
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 8));
 	EXPECT_EQ(r.rsp, TH_STACK - 16);
-	EXPECT_EQ(rd32(&t, r.rsp), 0);
-	EXPECT_EQ(rd32(&t, r.rsp + 4), P(0x50));
-	EXPECT_EQ(rd32(&t, r.rsp + 8), TH_SEL_CODE32);
-	EXPECT_EQ(rd32(&t, r.rsp + 12), 0x2);
+	EXPECT_EQ(th_rd32(&t, r.rsp), 0);
+	EXPECT_EQ(th_rd32(&t, r.rsp + 4), P(0x50));
+	EXPECT_EQ(th_rd32(&t, r.rsp + 8), TH_SEL_CODE32);
+	EXPECT_EQ(th_rd32(&t, r.rsp + 12), 0x2);
 	th_fini(&t);
 }
 
@@ -328,8 +312,8 @@ TEST(except_db_single_step_dr6_at_delivery_64)
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 1));
 	EXPECT_EQ(r.rflags, 0x2);
-	EXPECT_EQ(rd64(&t, r.rsp), P(0x73));
-	EXPECT_EQ(rd64(&t, r.rsp + 16), 0x102);
+	EXPECT_EQ(th_rd64(&t, r.rsp), P(0x73));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 16), 0x102);
 	EXPECT_EQ(get_dr(&t).dr6, 0xffff4ff0);
 	EXPECT_EQ(get_dr(&t).dr7, 0x400);
 	th_fini(&t);
@@ -347,7 +331,7 @@ TEST(except_soft_int_with_tf_no_step_64)
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 0x40));
 	EXPECT_EQ(r.rflags, 0x2);
-	EXPECT_EQ(rd64(&t, r.rsp + 16), 0x102);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 16), 0x102);
 	EXPECT_EQ(get_dr(&t).dr6, 0xffff0ff0);
 	EXPECT_EQ(delivered(&t), 1);
 	th_fini(&t);
@@ -357,8 +341,8 @@ TEST(except_soft_int_with_tf_no_step_64)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 1));
-	EXPECT_EQ(rd64(&t, r.rsp), P(0x21));
-	EXPECT_EQ(rd64(&t, r.rsp + 16), 0x102);
+	EXPECT_EQ(th_rd64(&t, r.rsp), P(0x21));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 16), 0x102);
 	EXPECT_EQ(get_dr(&t).dr6, 0xffff0ff0);
 	EXPECT_EQ(delivered(&t), 1);
 	th_fini(&t);
@@ -374,11 +358,11 @@ TEST(except_iretq_rf_suppresses_one_code_breakpoint_64)
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0xe0)), 0);
 	uint64_t sp = 0x60000;
-	wr64(&t, sp, P(0x70));
-	wr64(&t, sp + 8, TH_SEL_CODE64);
-	wr64(&t, sp + 16, 0x2 | RF);
-	wr64(&t, sp + 24, 0x50000);
-	wr64(&t, sp + 32, TH_SEL_DATA);
+	th_wr64(&t, sp, P(0x70));
+	th_wr64(&t, sp + 8, TH_SEL_CODE64);
+	th_wr64(&t, sp + 16, 0x2 | RF);
+	th_wr64(&t, sp + 24, 0x50000);
+	th_wr64(&t, sp + 32, TH_SEL_DATA);
 	set_gpr(&t, P(0xe0), 0x2, 0x6000, 0, 0);
 	struct kvm_regs r = th_regs(&t);
 	r.rsp = sp;
@@ -389,9 +373,9 @@ TEST(except_iretq_rf_suppresses_one_code_breakpoint_64)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 1));
-	EXPECT_EQ(rd64(&t, r.rsp), P(0x73));
-	EXPECT_EQ(rd64(&t, r.rsp + 16), 0x2);
-	EXPECT_EQ(rd64(&t, r.rsp + 24), 0x50000);
+	EXPECT_EQ(th_rd64(&t, r.rsp), P(0x73));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 16), 0x2);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 24), 0x50000);
 	EXPECT_EQ(get_dr(&t).dr6, 0xffff0ff2);
 	th_fini(&t);
 }

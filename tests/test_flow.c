@@ -23,16 +23,6 @@ extern const uint8_t guest_move_exc[], guest_move_exc_end[];
 #define F_SF 0x080
 #define F_OF 0x800
 
-static uint64_t rd64(struct th *t, uint64_t gpa)
-{
-	uint64_t v;
-	memcpy(&v, t->mem + gpa, 8);
-	return v;
-}
-static void wr64(struct th *t, uint64_t gpa, uint64_t v)
-{
-	memcpy(t->mem + gpa, &v, 8);
-}
 
 static int setup64(struct th *t)
 {
@@ -44,7 +34,7 @@ static int setup64(struct th *t)
 	th_load(t, MX_BASE, guest_move_exc, (size_t)(guest_move_exc_end - guest_move_exc));
 	th_gate64(t, 13, MX_BASE + 0xc0, 14, 0, 0);
 	th_gate64(t, 14, MX_BASE + 0x100, 14, 0, 1);
-	wr64(t, TH_TSS + 0x24, 0x70000); /* IST1 */
+	th_wr64(t, TH_TSS + 0x24, 0x70000); /* IST1 */
 	return 0;
 }
 
@@ -77,10 +67,10 @@ static int run_exc(struct th *t, struct xrec *x, bool frame64)
 	if (e != KVM_EXIT_HLT)
 		return -1;
 	x->delivered = true;
-	x->vector = rd64(t, MX_REC);
-	x->err = rd64(t, MX_REC + 8);
-	x->rip = rd64(t, MX_REC + 0x10);
-	x->rsp = frame64 ? rd64(t, MX_REC + 0x28) : r.rsp;
+	x->vector = th_rd64(t, MX_REC);
+	x->err = th_rd64(t, MX_REC + 8);
+	x->rip = th_rd64(t, MX_REC + 0x10);
+	x->rsp = frame64 ? th_rd64(t, MX_REC + 0x28) : r.rsp;
 	if (!frame64) {
 		x->err &= 0xffffffff;
 		x->rip &= 0xffffffff;
@@ -162,9 +152,9 @@ TEST(flow_loop_jrcxz_64)
 	go(&t, TH_CODE + 0x200, F_ZF, &r);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
-	EXPECT_EQ(rd64(&t, 0x200418), 3);
-	EXPECT_EQ(rd64(&t, 0x200410), 2);
-	EXPECT_EQ(rd64(&t, 0x200408), 1);
+	EXPECT_EQ(th_rd64(&t, 0x200418), 3);
+	EXPECT_EQ(th_rd64(&t, 0x200410), 2);
+	EXPECT_EQ(th_rd64(&t, 0x200408), 1);
 	EXPECT_EQ(r.rbx, 0);
 	EXPECT_EQ(r.rdx, 0);       /* 0x100000001 -> ECX 0, upper cleared */
 	EXPECT_EQ(r.rsi, 1);       /* JRCXZ with RCX=0x12345678_00000000 */
@@ -227,7 +217,7 @@ TEST(flow_noncanonical_targets_gp)
 	for (unsigned i = 0; i < 3; i++) {
 		struct th t;
 		ASSERT_EQ(setup64(&t), 0);
-		wr64(&t, TH_STACK - 8, 0x0000800000000000ull);
+		th_wr64(&t, TH_STACK - 8, 0x0000800000000000ull);
 		struct kvm_regs r = th_regs(&t);
 		r.rax = 0x0000800000000000ull;
 		r.rsp = i == 2 ? TH_STACK - 8 : TH_STACK;
@@ -246,7 +236,7 @@ TEST(flow_call_push_fault)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t), 0);
-	wr64(&t, PD0 + 3 * 8, 0); /* 0x600000-0x7fffff not present */
+	th_wr64(&t, PD0 + 3 * 8, 0); /* 0x600000-0x7fffff not present */
 	struct kvm_regs r = th_regs(&t);
 	r.rsp = 0x600010;
 	go(&t, TH_CODE + 0x3c0, 0, &r);

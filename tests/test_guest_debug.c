@@ -23,12 +23,6 @@ static int setup(struct th *t, uint64_t rip)
 	return 0;
 }
 
-static uint64_t rd64(struct th *t, uint64_t gpa)
-{
-	uint64_t v;
-	memcpy(&v, t->mem + gpa, 8);
-	return v;
-}
 
 static int set_dbg(struct th *t, uint32_t control, const uint64_t dr[8])
 {
@@ -71,8 +65,8 @@ TEST(guest_debug_sw_bp_and_inject_bp)
 	EXPECT_EQ(th_regs(&t).rip, A(0x10));
 	ASSERT_EQ(set_dbg(&t, KVM_GUESTDBG_INJECT_BP, 0), 0);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&t, RESULT), 3);
-	EXPECT_EQ(rd64(&t, RESULT + 8), A(0x11));
+	EXPECT_EQ(th_rd64(&t, RESULT), 3);
+	EXPECT_EQ(th_rd64(&t, RESULT + 8), A(0x11));
 	th_fini(&t);
 }
 
@@ -101,7 +95,7 @@ TEST(guest_debug_hw_bp_execute_and_rf_resume)
 	/* next stop: the INT3 (no SW_BP: the guest's #BP handler runs) */
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rbx, 2);
-	EXPECT_EQ(rd64(&t, RESULT), 3);
+	EXPECT_EQ(th_rd64(&t, RESULT), 3);
 	th_fini(&t);
 }
 
@@ -116,7 +110,7 @@ TEST(guest_debug_hw_bp_write)
 	EXPECT_EQ(t.run->debug.arch.exception, 1);
 	EXPECT_EQ(t.run->debug.arch.pc, A(0x22));
 	EXPECT_EQ(t.run->debug.arch.dr6, 0xffff0ff1);
-	EXPECT_EQ(rd64(&t, A(0x200)), 0x1234);
+	EXPECT_EQ(th_rd64(&t, A(0x200)), 0x1234);
 	th_fini(&t);
 }
 
@@ -178,9 +172,9 @@ TEST(guest_debug_inject_db_and_ebusy)
 	ASSERT_EQ(tg_vcpu_set_vcpu_events(t.vcpu, &e), 0);
 	ASSERT_EQ(set_dbg(&t, KVM_GUESTDBG_INJECT_DB, 0), 0);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&t, RESULT), 1);
-	EXPECT_EQ(rd64(&t, RESULT + 8), A(0));
-	EXPECT_EQ(rd64(&t, RESULT + 16), 0xffff0ff0);
+	EXPECT_EQ(th_rd64(&t, RESULT), 1);
+	EXPECT_EQ(th_rd64(&t, RESULT + 8), A(0));
+	EXPECT_EQ(th_rd64(&t, RESULT + 16), 0xffff0ff0);
 	th_fini(&t);
 }
 
@@ -194,11 +188,11 @@ TEST(guest_debug_blockirq)
 	ASSERT_EQ(set_dbg(&t, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_BLOCKIRQ, 0), 0);
 	/* STI; NOP; NOP; ... HLT: the interrupt would arrive after the NOP */
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&t, RESULT), 0);
+	EXPECT_EQ(th_rd64(&t, RESULT), 0);
 	EXPECT_EQ(th_regs(&t).rip, A(0x39));
 	ASSERT_EQ(set_dbg(&t, 0, 0), 0);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&t, RESULT), 0x30);
-	EXPECT_EQ(rd64(&t, RESULT + 8), A(0x39));
+	EXPECT_EQ(th_rd64(&t, RESULT), 0x30);
+	EXPECT_EQ(th_rd64(&t, RESULT + 8), A(0x39));
 	th_fini(&t);
 }

@@ -20,36 +20,6 @@ extern const uint8_t guest_intr_probe16[], guest_intr_probe16_end[];
 #define ETBL (TH_CODE + 0x800) /* handler v at ETBL + 8v: hlt; pop err; iret */
 #define HLT_AT(addr) ((addr) + 1) /* KVM_EXIT_HLT leaves RIP after the HLT */
 
-static uint64_t rd64(struct th *t, uint64_t gpa)
-{
-	uint64_t v;
-	memcpy(&v, t->mem + gpa, 8);
-	return v;
-}
-static uint32_t rd32(struct th *t, uint64_t gpa)
-{
-	uint32_t v;
-	memcpy(&v, t->mem + gpa, 4);
-	return v;
-}
-static uint16_t rd16(struct th *t, uint64_t gpa)
-{
-	uint16_t v;
-	memcpy(&v, t->mem + gpa, 2);
-	return v;
-}
-static void wr64(struct th *t, uint64_t gpa, uint64_t v)
-{
-	memcpy(t->mem + gpa, &v, 8);
-}
-static void wr32(struct th *t, uint64_t gpa, uint32_t v)
-{
-	memcpy(t->mem + gpa, &v, 4);
-}
-static void wr16(struct th *t, uint64_t gpa, uint16_t v)
-{
-	memcpy(t->mem + gpa, &v, 2);
-}
 
 /* One KVM_RUN; an internal error (an instruction the model lacks, an
  * event it cannot deliver) is printed so a failure says where it stopped. */
@@ -95,7 +65,7 @@ static void to_user(struct th *t, bool code64)
 /* Extra GDT descriptors at 0x50 and up (the harness's table ends at 0x4f). */
 static void gdt_extra(struct th *t, uint16_t sel, uint64_t desc)
 {
-	wr64(t, TH_GDT + sel, desc);
+	th_wr64(t, TH_GDT + sel, desc);
 	struct kvm_sregs s = th_sregs(t);
 	if (s.gdt.limit < sel + 7)
 		s.gdt.limit = sel + 7;
@@ -147,11 +117,11 @@ TEST(intr_int_iretq_frame_64)
 	EXPECT_EQ(r.rflags, 0x47);             /* interrupt gate: IF=0 */
 	uint64_t top = TH_STACK - 16;          /* aligned down */
 	EXPECT_EQ(r.rsp, top - 40);
-	EXPECT_EQ(rd64(&t, top - 8), TH_SEL_DATA);    /* SS */
-	EXPECT_EQ(rd64(&t, top - 16), TH_STACK - 8);  /* RSP */
-	EXPECT_EQ(rd64(&t, top - 24), 0x247);         /* RFLAGS */
-	EXPECT_EQ(rd64(&t, top - 32), TH_SEL_CODE64); /* CS */
-	EXPECT_EQ(rd64(&t, top - 40), P(2));          /* RIP after INT */
+	EXPECT_EQ(th_rd64(&t, top - 8), TH_SEL_DATA);    /* SS */
+	EXPECT_EQ(th_rd64(&t, top - 16), TH_STACK - 8);  /* RSP */
+	EXPECT_EQ(th_rd64(&t, top - 24), 0x247);         /* RFLAGS */
+	EXPECT_EQ(th_rd64(&t, top - 32), TH_SEL_CODE64); /* CS */
+	EXPECT_EQ(th_rd64(&t, top - 40), P(2));          /* RIP after INT */
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(P(2)));
@@ -171,7 +141,7 @@ TEST(intr_trap_gate_keeps_if_64)
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 0x40));
 	EXPECT_EQ(r.rflags, 0x202);
-	EXPECT_EQ(rd64(&t, TH_STACK - 24), 0x202);
+	EXPECT_EQ(th_rd64(&t, TH_STACK - 24), 0x202);
 	th_fini(&t);
 }
 
@@ -184,7 +154,7 @@ TEST(intr_cpl3_to_cpl0_rsp0_iretq_64)
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0x40)), 0);
 	th_gate64(&t, 0x80, TBL + 4 * 0x80, 14, 3, 0);
-	wr64(&t, TH_TSS + 4, 0x60008); /* RSP0, not aligned */
+	th_wr64(&t, TH_TSS + 4, 0x60008); /* RSP0, not aligned */
 	to_user(&t, true);
 	struct kvm_sregs s = th_sregs(&t);
 	s.es = useg(TH_SEL_DATA, 3, 0, 1); /* a DPL0 segment left in ES */
@@ -198,11 +168,11 @@ TEST(intr_cpl3_to_cpl0_rsp0_iretq_64)
 	EXPECT_EQ(s.ss.selector, 0);
 	EXPECT_EQ(r.rsp, 0x60000 - 40);
 	EXPECT_EQ(r.rflags, 0x3002);
-	EXPECT_EQ(rd64(&t, 0x60000 - 8), TH_SEL_UDATA);
-	EXPECT_EQ(rd64(&t, 0x60000 - 16), 0x70008);
-	EXPECT_EQ(rd64(&t, 0x60000 - 24), 0x3202);
-	EXPECT_EQ(rd64(&t, 0x60000 - 32), TH_SEL_UCODE64);
-	EXPECT_EQ(rd64(&t, 0x60000 - 40), P(0x42));
+	EXPECT_EQ(th_rd64(&t, 0x60000 - 8), TH_SEL_UDATA);
+	EXPECT_EQ(th_rd64(&t, 0x60000 - 16), 0x70008);
+	EXPECT_EQ(th_rd64(&t, 0x60000 - 24), 0x3202);
+	EXPECT_EQ(th_rd64(&t, 0x60000 - 32), TH_SEL_UCODE64);
+	EXPECT_EQ(th_rd64(&t, 0x60000 - 40), P(0x42));
 	ASSERT_EQ(run(&t), KVM_EXIT_IO); /* the OUT at CPL3 */
 	EXPECT_EQ(t.run->io.port, 0x10);
 	r = th_regs(&t);
@@ -223,16 +193,16 @@ TEST(intr_ist_stack_64)
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0)), 0);
 	th_gate64(&t, 0x40, TBL + 4 * 0x40, 14, 0, 3);
-	wr64(&t, TH_TSS + 0x24 + 2 * 8, 0x50008); /* IST3 at 0x34 */
+	th_wr64(&t, TH_TSS + 0x24 + 2 * 8, 0x50008); /* IST3 at 0x34 */
 	set_regs(&t, P(0), TH_STACK - 0x100, 0x2);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 0x40));
 	EXPECT_EQ(r.rsp, 0x50000 - 40);
 	EXPECT_EQ(th_sregs(&t).ss.selector, TH_SEL_DATA);
-	EXPECT_EQ(rd64(&t, 0x50000 - 8), TH_SEL_DATA);
-	EXPECT_EQ(rd64(&t, 0x50000 - 16), TH_STACK - 0x100);
-	EXPECT_EQ(rd64(&t, 0x50000 - 40), P(2));
+	EXPECT_EQ(th_rd64(&t, 0x50000 - 8), TH_SEL_DATA);
+	EXPECT_EQ(th_rd64(&t, 0x50000 - 16), TH_STACK - 0x100);
+	EXPECT_EQ(th_rd64(&t, 0x50000 - 40), P(2));
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rsp, TH_STACK - 0x100);
 	th_fini(&t);
@@ -247,8 +217,8 @@ TEST(intr_int3_return_address_64)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 3));
-	EXPECT_EQ(rd64(&t, r.rsp), P(0x11));
-	EXPECT_EQ(rd64(&t, r.rsp + 16), 0x2);
+	EXPECT_EQ(th_rd64(&t, r.rsp), P(0x11));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 16), 0x2);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rip, HLT_AT(P(0x11)));
 	th_fini(&t);
@@ -272,8 +242,8 @@ TEST(intr_icebp_64)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4));
-	EXPECT_EQ(rd64(&t, r.rsp), P(0x21));
-	EXPECT_EQ(rd64(&t, r.rsp + 8), TH_SEL_UCODE64);
+	EXPECT_EQ(th_rd64(&t, r.rsp), P(0x21));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), TH_SEL_UCODE64);
 	tg_vcpu_get_debugregs(t.vcpu, &d);
 	EXPECT_EQ(d.dr6, 0xffff0ff0);
 	EXPECT_EQ(d.dr7, 0x400);
@@ -292,12 +262,12 @@ TEST(intr_soft_int_gate_dpl_gp_64)
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 13));
 	EXPECT_EQ(r.rsp, TH_STACK - 48);
-	EXPECT_EQ(rd64(&t, r.rsp), 0x41 * 8 + 2);
-	EXPECT_EQ(rd64(&t, r.rsp + 8), P(0x50));
-	EXPECT_EQ(rd64(&t, r.rsp + 16), TH_SEL_UCODE64);
-	EXPECT_EQ(rd64(&t, r.rsp + 24), 0x10002); /* a fault: RF=1 [SDM 17.3.1.1] */
-	EXPECT_EQ(rd64(&t, r.rsp + 32), 0x70000);
-	EXPECT_EQ(rd64(&t, r.rsp + 40), TH_SEL_UDATA);
+	EXPECT_EQ(th_rd64(&t, r.rsp), 0x41 * 8 + 2);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0x50));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 16), TH_SEL_UCODE64);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 24), 0x10002); /* a fault: RF=1 [SDM 17.3.1.1] */
+	EXPECT_EQ(th_rd64(&t, r.rsp + 32), 0x70000);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 40), TH_SEL_UDATA);
 	th_fini(&t);
 }
 
@@ -308,21 +278,21 @@ TEST(intr_gate_not_present_np_64)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0x50)), 0);
-	wr64(&t, TH_IDT + 0x41 * 16, rd64(&t, TH_IDT + 0x41 * 16) & ~(1ull << 47));
+	th_wr64(&t, TH_IDT + 0x41 * 16, th_rd64(&t, TH_IDT + 0x41 * 16) & ~(1ull << 47));
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 11));
-	EXPECT_EQ(rd64(&t, r.rsp), 0x41 * 8 + 2);
-	EXPECT_EQ(rd64(&t, r.rsp + 8), P(0x50));
+	EXPECT_EQ(th_rd64(&t, r.rsp), 0x41 * 8 + 2);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0x50));
 	th_fini(&t);
 
 	ASSERT_EQ(setup64(&t, P(0x30)), 0);
-	wr64(&t, TH_IDT + 6 * 16, rd64(&t, TH_IDT + 6 * 16) & ~(1ull << 47));
+	th_wr64(&t, TH_IDT + 6 * 16, th_rd64(&t, TH_IDT + 6 * 16) & ~(1ull << 47));
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 11));
-	EXPECT_EQ(rd64(&t, r.rsp), 6 * 8 + 2 + 1);
-	EXPECT_EQ(rd64(&t, r.rsp + 8), P(0x30));
+	EXPECT_EQ(th_rd64(&t, r.rsp), 6 * 8 + 2 + 1);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0x30));
 	th_fini(&t);
 }
 
@@ -335,8 +305,8 @@ TEST(intr_idt_limit_gp_64)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 13));
-	EXPECT_EQ(rd64(&t, r.rsp), 0xff * 8 + 2);
-	EXPECT_EQ(rd64(&t, r.rsp + 8), P(0xb0));
+	EXPECT_EQ(th_rd64(&t, r.rsp), 0xff * 8 + 2);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0xb0));
 	th_fini(&t);
 }
 
@@ -353,7 +323,7 @@ TEST(intr_legacy_gate_type_gp_64)
 		ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 		struct kvm_regs r = th_regs(&t);
 		EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 13));
-		EXPECT_EQ(rd64(&t, r.rsp), 0x41 * 8 + 2);
+		EXPECT_EQ(th_rd64(&t, r.rsp), 0x41 * 8 + 2);
 		th_fini(&t);
 	}
 }
@@ -380,14 +350,14 @@ TEST(intr_gate_code_segment_checks_64)
 		ASSERT_EQ(setup64(&t, P(cases[i].probe)), 0);
 		/* 0x50: a 64-bit code segment with P=0 */
 		gdt_extra(&t, 0x50, 0x00af1a000000ffffull);
-		uint64_t g = rd64(&t, TH_IDT + cases[i].vector * 16);
+		uint64_t g = th_rd64(&t, TH_IDT + cases[i].vector * 16);
 		g = (g & ~0xffff0000ull) | (uint64_t)cases[i].sel << 16;
-		wr64(&t, TH_IDT + cases[i].vector * 16, g);
+		th_wr64(&t, TH_IDT + cases[i].vector * 16, g);
 		ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 		struct kvm_regs r = th_regs(&t);
 		EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * cases[i].exc));
-		EXPECT_EQ(rd64(&t, r.rsp), cases[i].err);
-		EXPECT_EQ(rd64(&t, r.rsp + 8), P(cases[i].probe));
+		EXPECT_EQ(th_rd64(&t, r.rsp), cases[i].err);
+		EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(cases[i].probe));
 		th_fini(&t);
 	}
 }
@@ -399,15 +369,15 @@ TEST(intr_conforming_handler_keeps_cpl_64)
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0x40)), 0);
 	gdt_extra(&t, 0x50, 0x00af9e000000ffffull); /* conforming 64-bit code, DPL0 */
-	uint64_t g = rd64(&t, TH_IDT + 0x80 * 16);
+	uint64_t g = th_rd64(&t, TH_IDT + 0x80 * 16);
 	g = (g & ~0xffff0000ull) | (0x50ull << 16) | (3ull << 45);
-	wr64(&t, TH_IDT + 0x80 * 16, g);
+	th_wr64(&t, TH_IDT + 0x80 * 16, g);
 	/* The handler runs at CPL3, where HLT faults: point it at the OUT
 	 * probe instead (IOPL=3). */
 	uint64_t h = P(0x42);
 	g = (g & ~0xffffull & ~(0xffffull << 48)) | (h & 0xffff) |
 	    ((h >> 16) & 0xffff) << 48;
-	wr64(&t, TH_IDT + 0x80 * 16, g);
+	th_wr64(&t, TH_IDT + 0x80 * 16, g);
 	to_user(&t, true);
 	set_regs(&t, P(0x40), 0x70000, 0x3002);
 	ASSERT_EQ(run(&t), KVM_EXIT_IO);
@@ -416,9 +386,9 @@ TEST(intr_conforming_handler_keeps_cpl_64)
 	EXPECT_EQ(s.cs.selector, 0x53); /* RPL = CPL = 3 */
 	EXPECT_EQ(s.ss.selector, TH_SEL_UDATA);
 	EXPECT_EQ(r.rsp, 0x70000 - 40);
-	EXPECT_EQ(rd64(&t, 0x70000 - 8), TH_SEL_UDATA);
-	EXPECT_EQ(rd64(&t, 0x70000 - 32), TH_SEL_UCODE64);
-	EXPECT_EQ(rd64(&t, 0x70000 - 40), P(0x42));
+	EXPECT_EQ(th_rd64(&t, 0x70000 - 8), TH_SEL_UDATA);
+	EXPECT_EQ(th_rd64(&t, 0x70000 - 32), TH_SEL_UCODE64);
+	EXPECT_EQ(th_rd64(&t, 0x70000 - 40), P(0x42));
 	th_fini(&t);
 }
 
@@ -447,17 +417,17 @@ TEST(intr_iretq_checks_64)
 		ASSERT_EQ(setup64(&t, P(0xe0)), 0);
 		gdt_extra(&t, 0x50, 0x00af78000000ffffull); /* DPL3 code, P=0 */
 		uint64_t sp = 0x60000;
-		wr64(&t, sp, cases[i].rip);
-		wr64(&t, sp + 8, cases[i].cs);
-		wr64(&t, sp + 16, 0x2);
-		wr64(&t, sp + 24, 0x70000);
-		wr64(&t, sp + 32, cases[i].ss);
+		th_wr64(&t, sp, cases[i].rip);
+		th_wr64(&t, sp + 8, cases[i].cs);
+		th_wr64(&t, sp + 16, 0x2);
+		th_wr64(&t, sp + 24, 0x70000);
+		th_wr64(&t, sp + 32, cases[i].ss);
 		set_regs(&t, P(0xe0), sp, 0x2);
 		ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 		struct kvm_regs r = th_regs(&t);
 		EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * cases[i].exc));
-		EXPECT_EQ(rd64(&t, r.rsp), cases[i].err);
-		EXPECT_EQ(rd64(&t, r.rsp + 8), P(0xe0));
+		EXPECT_EQ(th_rd64(&t, r.rsp), cases[i].err);
+		EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0xe0));
 		th_fini(&t);
 	}
 }
@@ -470,11 +440,11 @@ TEST(intr_iretq_to_compat_mode)
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0xe0)), 0);
 	uint64_t sp = 0x60000;
-	wr64(&t, sp, P(0x42));
-	wr64(&t, sp + 8, TH_SEL_UCODE32);
-	wr64(&t, sp + 16, 0x3002 | 0x10000 | 0x1); /* IOPL3, RF, CF */
-	wr64(&t, sp + 24, 0x12345678);
-	wr64(&t, sp + 32, TH_SEL_UDATA);
+	th_wr64(&t, sp, P(0x42));
+	th_wr64(&t, sp + 8, TH_SEL_UCODE32);
+	th_wr64(&t, sp + 16, 0x3002 | 0x10000 | 0x1); /* IOPL3, RF, CF */
+	th_wr64(&t, sp + 24, 0x12345678);
+	th_wr64(&t, sp + 32, TH_SEL_UDATA);
 	set_regs(&t, P(0xe0), sp, 0x2);
 	ASSERT_EQ(run(&t), KVM_EXIT_IO);
 	struct kvm_regs r = th_regs(&t);
@@ -500,7 +470,7 @@ static int setup32(struct th *t, uint64_t rip)
 	th_prot32(t, rip, TH_STACK);
 	for (int v = 0; v < 256; v++)
 		th_gate32(t, v, has_error_code(v) ? ETBL + 8 * v : TBL + 4 * v, 14, 0);
-	wr16(t, TH_TSS + 8, TH_SEL_DATA); /* SS0 (ESP0 = TH_STACK) */
+	th_wr16(t, TH_TSS + 8, TH_SEL_DATA); /* SS0 (ESP0 = TH_STACK) */
 	return 0;
 }
 
@@ -517,9 +487,9 @@ TEST(intr_int_iretd_frame_32)
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 0x40));
 	EXPECT_EQ(r.rsp, 0x70002 - 12); /* no alignment outside IA-32e mode */
 	EXPECT_EQ(r.rflags, 0xc3);
-	EXPECT_EQ(rd32(&t, 0x70002 - 4), 0x2c3);
-	EXPECT_EQ(rd16(&t, 0x70002 - 8), TH_SEL_CODE32);
-	EXPECT_EQ(rd32(&t, 0x70002 - 12), P(2));
+	EXPECT_EQ(th_rd32(&t, 0x70002 - 4), 0x2c3);
+	EXPECT_EQ(th_rd16(&t, 0x70002 - 8), TH_SEL_CODE32);
+	EXPECT_EQ(th_rd32(&t, 0x70002 - 12), P(2));
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(P(2)));
@@ -546,11 +516,11 @@ TEST(intr_cpl3_to_cpl0_tss_32)
 	EXPECT_EQ(s.ss.selector, TH_SEL_DATA);
 	EXPECT_EQ(r.rsp, TH_STACK - 20);
 	EXPECT_EQ(r.rflags, 0x3202); /* trap gate: IF kept */
-	EXPECT_EQ(rd16(&t, TH_STACK - 4), TH_SEL_UDATA);
-	EXPECT_EQ(rd32(&t, TH_STACK - 8), 0x70000);
-	EXPECT_EQ(rd32(&t, TH_STACK - 12), 0x3202);
-	EXPECT_EQ(rd16(&t, TH_STACK - 16), TH_SEL_UCODE32);
-	EXPECT_EQ(rd32(&t, TH_STACK - 20), P(0x42));
+	EXPECT_EQ(th_rd16(&t, TH_STACK - 4), TH_SEL_UDATA);
+	EXPECT_EQ(th_rd32(&t, TH_STACK - 8), 0x70000);
+	EXPECT_EQ(th_rd32(&t, TH_STACK - 12), 0x3202);
+	EXPECT_EQ(th_rd16(&t, TH_STACK - 16), TH_SEL_UCODE32);
+	EXPECT_EQ(th_rd32(&t, TH_STACK - 20), P(0x42));
 	/* continue in the ES-loading IRET probe */
 	r.rip = P(0x80);
 	tg_vcpu_set_regs(t.vcpu, &r);
@@ -576,7 +546,7 @@ TEST(intr_iretd_to_16bit_stack_32)
 	gdt_extra(&t, 0x60, 0x0000f2000000ffffull); /* DPL3 data, B=0 */
 	uint32_t frame[] = { P(0x42), TH_SEL_UCODE32, 0x3002, 0x12345678, 0x63 };
 	for (unsigned k = 0; k < 5; k++)
-		wr32(&t, 0x60000 + 4 * k, frame[k]);
+		th_wr32(&t, 0x60000 + 4 * k, frame[k]);
 	set_regs(&t, P(0x60), 0x60000, 0x2);
 	ASSERT_EQ(run(&t), KVM_EXIT_IO);
 	struct kvm_regs r = th_regs(&t);
@@ -597,8 +567,8 @@ TEST(intr_into_32)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 4));
-	EXPECT_EQ(rd32(&t, r.rsp), P(0x31));
-	EXPECT_EQ(rd32(&t, r.rsp + 8), 0x802);
+	EXPECT_EQ(th_rd32(&t, r.rsp), P(0x31));
+	EXPECT_EQ(th_rd32(&t, r.rsp + 8), 0x802);
 	th_fini(&t);
 
 	ASSERT_EQ(setup32(&t, P(0x30)), 0);
@@ -625,9 +595,9 @@ TEST(intr_16bit_gate_32)
 	EXPECT_EQ(r.rip, 0x5001);
 	EXPECT_EQ(r.rsp, 0x70000 - 6);
 	EXPECT_EQ(r.rflags, 0x3);
-	EXPECT_EQ(rd16(&t, 0x70000 - 2), 0x203);
-	EXPECT_EQ(rd16(&t, 0x70000 - 4), TH_SEL_CODE32);
-	EXPECT_EQ(rd16(&t, 0x70000 - 6), P(2) & 0xffff);
+	EXPECT_EQ(th_rd16(&t, 0x70000 - 2), 0x203);
+	EXPECT_EQ(th_rd16(&t, 0x70000 - 4), TH_SEL_CODE32);
+	EXPECT_EQ(th_rd16(&t, 0x70000 - 6), P(2) & 0xffff);
 	th_fini(&t);
 }
 
@@ -663,20 +633,20 @@ TEST(intr_tss_stack_faults_32)
 			uint64_t h = P(0x700);
 			uint64_t d = (h & 0xffff) | ((uint64_t)TH_SEL_UCODE32 << 16) |
 				     (14ull << 40) | (1ull << 47) | (h >> 16) << 48;
-			wr64(&t, TH_IDT + v * 8, d);
+			th_wr64(&t, TH_IDT + v * 8, d);
 		}
-		wr16(&t, TH_TSS + 8, cases[i].ss0);
-		wr32(&t, TH_TSS + 4, cases[i].esp0);
+		th_wr16(&t, TH_TSS + 8, cases[i].ss0);
+		th_wr32(&t, TH_TSS + 4, cases[i].esp0);
 		to_user(&t, false);
 		set_regs(&t, P(0x40), 0x70000, 0x3002);
 		ASSERT_EQ(run(&t), KVM_EXIT_IO);
 		EXPECT_EQ(t.run->io.port, 0x11);
 		struct kvm_regs r = th_regs(&t);
 		EXPECT_EQ(r.rsp, 0x70000 - 16);
-		EXPECT_EQ(rd32(&t, 0x70000 - 16), cases[i].err);
-		EXPECT_EQ(rd32(&t, 0x70000 - 12), P(0x40));
-		EXPECT_EQ(rd16(&t, 0x70000 - 8), TH_SEL_UCODE32);
-		EXPECT_EQ(rd32(&t, 0x70000 - 4), 0x13002); /* fault: RF=1 */
+		EXPECT_EQ(th_rd32(&t, 0x70000 - 16), cases[i].err);
+		EXPECT_EQ(th_rd32(&t, 0x70000 - 12), P(0x40));
+		EXPECT_EQ(th_rd16(&t, 0x70000 - 8), TH_SEL_UCODE32);
+		EXPECT_EQ(th_rd32(&t, 0x70000 - 4), 0x13002); /* fault: RF=1 */
 		th_fini(&t);
 	}
 }
@@ -701,7 +671,7 @@ TEST(intr_vm86_int_and_iret)
 		0x1111, 0x2222, 0x3333, 0x4444, /* ES, DS, FS, GS */
 	};
 	for (unsigned i = 0; i < 9; i++)
-		wr32(&t, sp + 4 * i, frame[i]);
+		th_wr32(&t, sp + 4 * i, frame[i]);
 	set_regs(&t, P(0x60), sp, 0x2);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
@@ -719,16 +689,16 @@ TEST(intr_vm86_int_and_iret)
 		0x32, 0x800, 0x23202, 0x1ffe, 0x6000, 0x1111, 0x2222, 0x3333, 0x4444,
 	};
 	for (unsigned i = 0; i < 9; i++)
-		EXPECT_EQ(rd32(&t, TH_STACK - 36 + 4 * i) & (i == 0 || i == 2 || i == 3 ? ~0u : 0xffff),
+		EXPECT_EQ(th_rd32(&t, TH_STACK - 36 + 4 * i) & (i == 0 || i == 2 || i == 3 ? ~0u : 0xffff),
 			  want[i]);
 	/* IRETD back to virtual-8086 mode, then INT 0x41 */
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(TBL + 4 * 0x41));
-	EXPECT_EQ(rd32(&t, r.rsp), 0x34);
-	EXPECT_EQ(rd32(&t, r.rsp + 8), 0x23202);
-	EXPECT_EQ(rd32(&t, r.rsp + 12), 0x1ffe);
-	EXPECT_EQ(rd32(&t, r.rsp + 20) & 0xffff, 0x1111);
+	EXPECT_EQ(th_rd32(&t, r.rsp), 0x34);
+	EXPECT_EQ(th_rd32(&t, r.rsp + 8), 0x23202);
+	EXPECT_EQ(th_rd32(&t, r.rsp + 12), 0x1ffe);
+	EXPECT_EQ(th_rd32(&t, r.rsp + 20) & 0xffff, 0x1111);
 	th_fini(&t);
 }
 
@@ -745,15 +715,15 @@ TEST(intr_vm86_int_iopl_gp)
 		0x30, 0x800, 0x20202, 0x1ffe, 0x6000, 0, 0, 0, 0,
 	};
 	for (unsigned i = 0; i < 9; i++)
-		wr32(&t, sp + 4 * i, frame[i]);
+		th_wr32(&t, sp + 4 * i, frame[i]);
 	set_regs(&t, P(0x60), sp, 0x2);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(ETBL + 8 * 13));
 	EXPECT_EQ(r.rsp, TH_STACK - 40);
-	EXPECT_EQ(rd32(&t, r.rsp), 0);
-	EXPECT_EQ(rd32(&t, r.rsp + 4), 0x30);
-	EXPECT_EQ(rd32(&t, r.rsp + 12), 0x30202); /* VM, IF, RF */
+	EXPECT_EQ(th_rd32(&t, r.rsp), 0);
+	EXPECT_EQ(th_rd32(&t, r.rsp + 4), 0x30);
+	EXPECT_EQ(th_rd32(&t, r.rsp + 12), 0x30202); /* VM, IF, RF */
 	th_fini(&t);
 }
 
@@ -784,7 +754,7 @@ TEST(intr_vm86_vme_redirection)
 		th_gate32(&t, 0x41, TBL + 4 * 0x41, 14, 3);
 		th_ivt(&t, 0x40, 0x800, 0x1000 + 4 * 0x40);
 		/* I/O map base 0x88; redirection bitmap at 0x68: only 0x41 set */
-		wr16(&t, TH_TSS + 0x66, 0x88);
+		th_wr16(&t, TH_TSS + 0x66, 0x88);
 		memset(t.mem + TH_TSS + 0x68, 0, 32);
 		t.mem[TH_TSS + 0x68 + 0x41 / 8] = 1u << (0x41 % 8);
 		struct kvm_sregs s = th_sregs(&t);
@@ -794,7 +764,7 @@ TEST(intr_vm86_vme_redirection)
 		uint32_t frame[] = { cases[i].eip, 0x800, cases[i].eflags, 0x1ffe,
 				     0x6000, 0, 0, 0, 0 };
 		for (unsigned k = 0; k < 9; k++)
-			wr32(&t, 0x60000 + 4 * k, frame[k]);
+			th_wr32(&t, 0x60000 + 4 * k, frame[k]);
 		set_regs(&t, P(0x60), 0x60000, 0x2);
 		ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 		struct kvm_regs r = th_regs(&t);
@@ -802,15 +772,15 @@ TEST(intr_vm86_vme_redirection)
 		bool err = cases[i].stop != HLT_AT(TBL + 4 * 0x41);
 		uint64_t f = r.rsp + (err ? 4 : 0);
 		if (err)
-			EXPECT_EQ(rd32(&t, r.rsp), 0);
-		EXPECT_EQ(rd32(&t, f), cases[i].frame_eip);
-		EXPECT_EQ(rd32(&t, f + 4) & 0xffff, 0x800);
-		EXPECT_EQ(rd32(&t, f + 8), cases[i].frame_eflags);
-		EXPECT_EQ(rd32(&t, f + 12), cases[i].frame_esp);
+			EXPECT_EQ(th_rd32(&t, r.rsp), 0);
+		EXPECT_EQ(th_rd32(&t, f), cases[i].frame_eip);
+		EXPECT_EQ(th_rd32(&t, f + 4) & 0xffff, 0x800);
+		EXPECT_EQ(th_rd32(&t, f + 8), cases[i].frame_eflags);
+		EXPECT_EQ(th_rd32(&t, f + 12), cases[i].frame_esp);
 		if (cases[i].pushed_flags) {
-			EXPECT_EQ(rd16(&t, 0x61ff8), 0x32);
-			EXPECT_EQ(rd16(&t, 0x61ffa), 0x800);
-			EXPECT_EQ(rd16(&t, 0x61ffc), cases[i].pushed_flags);
+			EXPECT_EQ(th_rd16(&t, 0x61ff8), 0x32);
+			EXPECT_EQ(th_rd16(&t, 0x61ffa), 0x800);
+			EXPECT_EQ(th_rd16(&t, 0x61ffc), cases[i].pushed_flags);
 		}
 		th_fini(&t);
 	}
@@ -846,9 +816,9 @@ TEST(intr_real_mode_int_iret)
 	EXPECT_EQ(r.rip, HLT_AT(0x1000 + 4 * 0x40));
 	EXPECT_EQ(r.rsp, 0x7000 - 6);
 	EXPECT_EQ(r.rflags, 0x3);
-	EXPECT_EQ(rd16(&t, 0x7000 - 2), 0x0303);
-	EXPECT_EQ(rd16(&t, 0x7000 - 4), 0x800);
-	EXPECT_EQ(rd16(&t, 0x7000 - 6), 0x2);
+	EXPECT_EQ(th_rd16(&t, 0x7000 - 2), 0x0303);
+	EXPECT_EQ(th_rd16(&t, 0x7000 - 4), 0x800);
+	EXPECT_EQ(th_rd16(&t, 0x7000 - 6), 0x2);
 	th_fini(&t);
 
 	/* IRET back (no TF this time: the handler would be single-stepped
@@ -873,7 +843,7 @@ TEST(intr_real_mode_icebp_int3)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(0x1000 + 4 * 1));
-	EXPECT_EQ(rd16(&t, 0x7000 - 6), 0x11);
+	EXPECT_EQ(th_rd16(&t, 0x7000 - 6), 0x11);
 	struct kvm_debugregs d;
 	tg_vcpu_get_debugregs(t.vcpu, &d);
 	EXPECT_EQ(d.dr6, 0xffff0ff0);
@@ -883,7 +853,7 @@ TEST(intr_real_mode_icebp_int3)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(0x1000 + 4 * 3));
-	EXPECT_EQ(rd16(&t, 0x7000 - 6), 0x21);
+	EXPECT_EQ(th_rd16(&t, 0x7000 - 6), 0x21);
 	th_fini(&t);
 }
 
@@ -899,7 +869,7 @@ TEST(intr_real_mode_ivt_limit)
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, HLT_AT(0x1000 + 4 * 13));
 	EXPECT_EQ(r.rsp, 0x7000 - 6);
-	EXPECT_EQ(rd16(&t, 0x7000 - 6), 0); /* IP of the INT */
+	EXPECT_EQ(th_rd16(&t, 0x7000 - 6), 0); /* IP of the INT */
 	th_fini(&t);
 
 	ASSERT_EQ(setup16(&t, 0), 0);

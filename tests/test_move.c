@@ -21,16 +21,6 @@ extern const uint8_t guest_move_stack16[], guest_move_stack16_end[];
 #define MX_IST 0x70000
 #define PD0 (TH_PML4 + 0x2000) /* first page directory: 2 MiB pages */
 
-static uint64_t rd64(struct th *t, uint64_t gpa)
-{
-	uint64_t v;
-	memcpy(&v, t->mem + gpa, 8);
-	return v;
-}
-static void wr64(struct th *t, uint64_t gpa, uint64_t v)
-{
-	memcpy(t->mem + gpa, &v, 8);
-}
 
 static int setup64(struct th *t, const uint8_t *g, const uint8_t *ge)
 {
@@ -47,14 +37,14 @@ static int setup64(struct th *t, const uint8_t *g, const uint8_t *ge)
 	th_gate64(t, 12, MX_BASE + 0x80, 14, 0, 1);
 	th_gate64(t, 13, MX_BASE + 0xc0, 14, 0, 0);
 	th_gate64(t, 14, MX_BASE + 0x100, 14, 0, 1);
-	wr64(t, TH_TSS + 0x24, MX_IST); /* IST1 */
+	th_wr64(t, TH_TSS + 0x24, MX_IST); /* IST1 */
 	return 0;
 }
 
 /* Not-present 2 MiB page at 0x600000 (PD entry 3). */
 static void unmap_600000(struct th *t)
 {
-	wr64(t, PD0 + 3 * 8, 0);
+	th_wr64(t, PD0 + 3 * 8, 0);
 }
 
 struct xrec {
@@ -80,10 +70,10 @@ static int run_exc(struct th *t, struct xrec *x)
 	if (e != KVM_EXIT_HLT)
 		return -1;
 	x->delivered = true;
-	x->vector = rd64(t, MX_REC);
-	x->err = rd64(t, MX_REC + 8);
-	x->rip = rd64(t, MX_REC + 0x10);
-	x->rsp = rd64(t, MX_REC + 0x28);
+	x->vector = th_rd64(t, MX_REC);
+	x->err = th_rd64(t, MX_REC + 8);
+	x->rip = th_rd64(t, MX_REC + 0x10);
+	x->rsp = th_rd64(t, MX_REC + 0x28);
 	return 0;
 }
 
@@ -143,7 +133,7 @@ TEST(move_mov_memory)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t, guest_move_64, guest_move_64_end), 0);
-	wr64(&t, 0x211008, 0x0f0f0f0f0f0f0f0full);
+	th_wr64(&t, 0x211008, 0x0f0f0f0f0f0f0f0full);
 	struct kvm_regs r = th_regs(&t);
 	r.rsi = 0x200000;
 	r.rcx = 1;
@@ -152,13 +142,13 @@ TEST(move_mov_memory)
 	go(&t, TH_CODE + 0x100, &r);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
-	EXPECT_EQ(rd64(&t, 0x200000), 0x8877665544332211ull);
-	EXPECT_EQ(rd64(&t, 0x200008), 0x8877665544332211ull);
-	EXPECT_EQ(rd64(&t, 0x200018), 0x44332211);
-	EXPECT_EQ(rd64(&t, 0x200020), 0x2211);
-	EXPECT_EQ(rd64(&t, 0x200028), 0x2211);     /* AL, then AH */
-	EXPECT_EQ(rd64(&t, 0x200030), 0xfffffffffffffffeull);
-	EXPECT_EQ(rd64(&t, 0x200038), 0x007fbeef12345678ull);
+	EXPECT_EQ(th_rd64(&t, 0x200000), 0x8877665544332211ull);
+	EXPECT_EQ(th_rd64(&t, 0x200008), 0x8877665544332211ull);
+	EXPECT_EQ(th_rd64(&t, 0x200018), 0x44332211);
+	EXPECT_EQ(th_rd64(&t, 0x200020), 0x2211);
+	EXPECT_EQ(th_rd64(&t, 0x200028), 0x2211);     /* AL, then AH */
+	EXPECT_EQ(th_rd64(&t, 0x200030), 0xfffffffffffffffeull);
+	EXPECT_EQ(th_rd64(&t, 0x200038), 0x007fbeef12345678ull);
 	EXPECT_EQ(r.rbx, 0x8877665544332211ull);
 	EXPECT_EQ(r.rdx, 0x44332211);
 	EXPECT_EQ(r.rdi, 0xffffffffffff2211ull);
@@ -176,8 +166,8 @@ TEST(move_mov_moffs)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t, guest_move_64, guest_move_64_end), 0);
-	wr64(&t, 0x200100, 0x0123456789abcdefull);
-	wr64(&t, 0x200010, 0x1122334455667788ull);
+	th_wr64(&t, 0x200100, 0x0123456789abcdefull);
+	th_wr64(&t, 0x200010, 0x1122334455667788ull);
 	struct kvm_sregs s = th_sregs(&t);
 	s.fs.base = 0x200000;
 	ASSERT_EQ(tg_vcpu_set_sregs(t.vcpu, &s), 0);
@@ -186,11 +176,11 @@ TEST(move_mov_moffs)
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rbx, 0x0123456789abcdefull);
-	EXPECT_EQ(rd64(&t, 0x200108), 0x0123456789abcdefull);
+	EXPECT_EQ(th_rd64(&t, 0x200108), 0x0123456789abcdefull);
 	EXPECT_EQ(r.rcx, 0x0123456789abcdcdull);
 	EXPECT_EQ(r.rdx, 0x01234567);
 	EXPECT_EQ(r.rax, 0x1122334455667788ull);
-	EXPECT_EQ(rd64(&t, 0x200110), 0x7788);
+	EXPECT_EQ(th_rd64(&t, 0x200110), 0x7788);
 	th_fini(&t);
 }
 
@@ -226,7 +216,7 @@ TEST(move_xchg)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t, guest_move_64, guest_move_64_end), 0);
-	wr64(&t, 0x200000, 0x5555555555555555ull);
+	th_wr64(&t, 0x200000, 0x5555555555555555ull);
 	struct kvm_regs r = th_regs(&t);
 	r.rax = 0x1111111111111111ull;
 	r.rbx = 0x2222222222222222ull;
@@ -245,7 +235,7 @@ TEST(move_xchg)
 	EXPECT_EQ(r.rdx, 0x33333333);           /* xchg edx,edx zero-extends */
 	EXPECT_EQ(r.rdi, 0x5555555555555555ull);
 	EXPECT_EQ(r.r8, 0x22222222);
-	EXPECT_EQ(rd64(&t, 0x200000), 0x6666666666664444ull);
+	EXPECT_EQ(th_rd64(&t, 0x200000), 0x6666666666664444ull);
 	th_fini(&t);
 }
 
@@ -320,7 +310,7 @@ TEST(move_push_pop_64)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t, guest_move_stack64, guest_move_stack64_end), 0);
-	wr64(&t, 0x200000, 0xabcdef);
+	th_wr64(&t, 0x200000, 0xabcdef);
 	struct kvm_regs r = th_regs(&t);
 	r.rsp = 0x80000;
 	r.rbx = 0xbbbbbbbbbbbbbbbbull;
@@ -350,8 +340,8 @@ TEST(move_enter_leave_64)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t, guest_move_stack64, guest_move_stack64_end), 0);
-	wr64(&t, 0x8fff8, 0xa1);
-	wr64(&t, 0x8fff0, 0xa2);
+	th_wr64(&t, 0x8fff8, 0xa1);
+	th_wr64(&t, 0x8fff0, 0xa2);
 	struct kvm_regs r = th_regs(&t);
 	r.rsp = 0x80000;
 	r.rbp = 0x90000;
@@ -373,17 +363,17 @@ TEST(move_enter_leave_64)
 	th_fini(&t);
 
 	ASSERT_EQ(setup64(&t, guest_move_stack64, guest_move_stack64_end), 0);
-	wr64(&t, 0x8fff8, 0xa1);
-	wr64(&t, 0x8fff0, 0xa2);
+	th_wr64(&t, 0x8fff8, 0xa1);
+	th_wr64(&t, 0x8fff0, 0xa2);
 	r = th_regs(&t);
 	r.rsp = 0x80000;
 	r.rbp = 0x90000;
 	go(&t, TH_CODE + 0x1c0, &r);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&t, 0x7fff8), 0x90000); /* old RBP */
-	EXPECT_EQ(rd64(&t, 0x7fff0), 0xa1);    /* copied from [RBP-8] */
-	EXPECT_EQ(rd64(&t, 0x7ffe8), 0xa2);    /* copied from [RBP-16] */
-	EXPECT_EQ(rd64(&t, 0x7ffe0), 0x7fff8); /* FrameTemp */
+	EXPECT_EQ(th_rd64(&t, 0x7fff8), 0x90000); /* old RBP */
+	EXPECT_EQ(th_rd64(&t, 0x7fff0), 0xa1);    /* copied from [RBP-8] */
+	EXPECT_EQ(th_rd64(&t, 0x7ffe8), 0xa2);    /* copied from [RBP-16] */
+	EXPECT_EQ(th_rd64(&t, 0x7ffe0), 0x7fff8); /* FrameTemp */
 	th_fini(&t);
 }
 
@@ -535,7 +525,7 @@ TEST(move_enter_leave_32)
 {
 	struct th t;
 	ASSERT_EQ(setup32(&t, guest_move_stack32, guest_move_stack32_end), 0);
-	wr64(&t, 0x8fff8, 0xa1ull << 32); /* dword 0xa1 at 0x8fffc */
+	th_wr64(&t, 0x8fff8, 0xa1ull << 32); /* dword 0xa1 at 0x8fffc */
 	struct kvm_regs r = th_regs(&t);
 	r.rbp = 0x90000;
 	go(&t, TH_CODE + 0x100, &r);
@@ -545,8 +535,8 @@ TEST(move_enter_leave_32)
 	EXPECT_EQ(r.rcx, 0x7fffc);
 	EXPECT_EQ(r.rsp, 0x80000);
 	EXPECT_EQ(r.rbp, 0x90000);
-	EXPECT_EQ(rd64(&t, 0x7fff8), 0x90000000000a1ull); /* [7fff8]=a1, [7fffc]=old EBP */
-	EXPECT_EQ(rd64(&t, 0x7fff0) >> 32, 0x7fffc);        /* FrameTemp at 7fff4 */
+	EXPECT_EQ(th_rd64(&t, 0x7fff8), 0x90000000000a1ull); /* [7fff8]=a1, [7fffc]=old EBP */
+	EXPECT_EQ(th_rd64(&t, 0x7fff0) >> 32, 0x7fffc);        /* FrameTemp at 7fff4 */
 	th_fini(&t);
 }
 
@@ -573,7 +563,7 @@ TEST(move_push_pop_16bit_stack_in_32bit_code)
 	EXPECT_EQ(r.rcx, 0x3344);
 	EXPECT_EQ(r.rdx, 0x11223344);
 	EXPECT_EQ(r.rsp, 0xabcd0004);
-	EXPECT_EQ(rd64(&t, 0x10000) & 0xffffffff, 0x11223344);
+	EXPECT_EQ(th_rd64(&t, 0x10000) & 0xffffffff, 0x11223344);
 	EXPECT_EQ(t.mem[0x1fffe] | t.mem[0x1ffff] << 8, 0x3344);
 	th_fini(&t);
 }

@@ -33,26 +33,6 @@ extern const uint8_t guest_intr_probe32[], guest_intr_probe32_end[];
 #define PTE_D 0x40ull
 #define PTE_XD (1ull << 63)
 
-static uint64_t rd64(struct th *t, uint64_t gpa)
-{
-	uint64_t v;
-	memcpy(&v, t->mem + gpa, 8);
-	return v;
-}
-static uint32_t rd32(struct th *t, uint64_t gpa)
-{
-	uint32_t v;
-	memcpy(&v, t->mem + gpa, 4);
-	return v;
-}
-static void wr64(struct th *t, uint64_t gpa, uint64_t v)
-{
-	memcpy(t->mem + gpa, &v, 8);
-}
-static void wr32(struct th *t, uint64_t gpa, uint32_t v)
-{
-	memcpy(t->mem + gpa, &v, 4);
-}
 
 static int run(struct th *t)
 {
@@ -101,8 +81,8 @@ static void map_test_pages(struct th *t)
 {
 	memset(t->mem + PT, 0, 0x1000);
 	for (unsigned i = 0; i < sizeof test_ptes / sizeof test_ptes[0]; i++)
-		wr64(t, PT + 8 * i, test_ptes[i]);
-	wr64(t, PDE1, PT | PTE_P | PTE_W | PTE_U);
+		th_wr64(t, PT + 8 * i, test_ptes[i]);
+	th_wr64(t, PDE1, PT | PTE_P | PTE_W | PTE_U);
 }
 
 static int setup64(struct th *t, uint64_t rip)
@@ -148,9 +128,9 @@ static void expect_pf(struct th *t, uint32_t err, uint64_t addr, uint64_t rip_sa
 	ASSERT_EQ(run(t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(t);
 	EXPECT_EQ(r.rip, PF_HANDLER);
-	EXPECT_EQ(rd64(t, r.rsp), err);
-	EXPECT_EQ(rd64(t, r.rsp + 8), rip_saved);
-	EXPECT_EQ(rd64(t, r.rsp + 24) & 0x10000, 0x10000);
+	EXPECT_EQ(th_rd64(t, r.rsp), err);
+	EXPECT_EQ(th_rd64(t, r.rsp + 8), rip_saved);
+	EXPECT_EQ(th_rd64(t, r.rsp + 24) & 0x10000, 0x10000);
 	EXPECT_EQ(cr2(t), addr);
 }
 
@@ -203,7 +183,7 @@ TEST(paging_pf_wp_supervisor_write_64)
 	set_regs(&t, P(0x90), TH_STACK, PG(2) + 0x10, 0x1234);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rip, HLT_AT(P(0x93)));
-	EXPECT_EQ(rd64(&t, PG(2) + 0x10), 0x1234);
+	EXPECT_EQ(th_rd64(&t, PG(2) + 0x10), 0x1234);
 	th_fini(&t);
 }
 
@@ -255,20 +235,20 @@ TEST(paging_accessed_dirty_64)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0x70)), 0);
-	wr64(&t, PG(6) + 0x40, 0x5566);
+	th_wr64(&t, PG(6) + 0x40, 0x5566);
 	set_regs(&t, P(0x70), TH_STACK, PG(6) + 0x40, 0);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rip, HLT_AT(P(0x73)));
 	EXPECT_EQ(th_regs(&t).rbx, 0x5566);
-	EXPECT_EQ(rd64(&t, PT + 6 * 8), test_ptes[6] | PTE_A);
-	EXPECT_EQ(rd64(&t, PDE1), PT | PTE_P | PTE_W | PTE_U | PTE_A);
-	EXPECT_EQ(rd64(&t, PT + 7 * 8), test_ptes[7]); /* untouched */
+	EXPECT_EQ(th_rd64(&t, PT + 6 * 8), test_ptes[6] | PTE_A);
+	EXPECT_EQ(th_rd64(&t, PDE1), PT | PTE_P | PTE_W | PTE_U | PTE_A);
+	EXPECT_EQ(th_rd64(&t, PT + 7 * 8), test_ptes[7]); /* untouched */
 	set_regs(&t, P(0x90), TH_STACK, PG(6) + 0x48, 0x7788);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rip, HLT_AT(P(0x93)));
-	EXPECT_EQ(rd64(&t, PT + 6 * 8), test_ptes[6] | PTE_A | PTE_D);
-	EXPECT_EQ(rd64(&t, PDE1) & PTE_D, 0); /* D only in the final entry */
-	EXPECT_EQ(rd64(&t, PG(6) + 0x48), 0x7788);
+	EXPECT_EQ(th_rd64(&t, PT + 6 * 8), test_ptes[6] | PTE_A | PTE_D);
+	EXPECT_EQ(th_rd64(&t, PDE1) & PTE_D, 0); /* D only in the final entry */
+	EXPECT_EQ(th_rd64(&t, PG(6) + 0x48), 0x7788);
 	th_fini(&t);
 }
 
@@ -282,8 +262,8 @@ TEST(paging_tlb_invlpg_and_cr3_64)
 		struct th t;
 		uint64_t probe = cr3 ? 0xf0 : 0xd0;
 		ASSERT_EQ(setup64(&t, P(probe)), 0);
-		wr64(&t, PG(7) + 0x10, 0xaaaa);
-		wr64(&t, PG(8) + 0x10, 0xbbbb);
+		th_wr64(&t, PG(7) + 0x10, 0xaaaa);
+		th_wr64(&t, PG(8) + 0x10, 0xbbbb);
 		struct kvm_regs r = th_regs(&t);
 		r.rip = P(probe);
 		r.rax = PG(7) + 0x10;
@@ -310,15 +290,15 @@ TEST(paging_pf_during_pf_double_fault_64)
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0x70)), 0);
 	th_gate64(&t, 8, ETBL + 8 * 8, 14, 0, 1);
-	wr64(&t, TH_TSS + 0x24, 0x60000); /* IST1 */
+	th_wr64(&t, TH_TSS + 0x24, 0x60000); /* IST1 */
 	set_regs(&t, P(0x70), PG(2), PG(1) + 8, 0); /* stack: pushes hit page 1 */
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, DF_HANDLER);
 	EXPECT_EQ(r.rsp, 0x60000 - 48);
-	EXPECT_EQ(rd64(&t, r.rsp), 0);
-	EXPECT_EQ(rd64(&t, r.rsp + 8), P(0x70));
-	EXPECT_EQ(rd64(&t, r.rsp + 32), PG(2));
+	EXPECT_EQ(th_rd64(&t, r.rsp), 0);
+	EXPECT_EQ(th_rd64(&t, r.rsp + 8), P(0x70));
+	EXPECT_EQ(th_rd64(&t, r.rsp + 32), PG(2));
 	EXPECT_EQ(cr2(&t), PG(2) - 8);
 	struct tg_vcpu_stats st;
 	tg_vcpu_get_stats(t.vcpu, &st);
@@ -349,7 +329,7 @@ TEST(paging_pf_during_gp_serial_64)
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0x70)), 0);
 	th_gate64(&t, 14, ETBL + 8 * 14, 14, 0, 1);
-	wr64(&t, TH_TSS + 0x24, 0x60000);
+	th_wr64(&t, TH_TSS + 0x24, 0x60000);
 	set_regs(&t, P(0x70), PG(2), 0x8000000000000000ull, 0);
 	expect_pf(&t, 2, PG(2) - 8, P(0x70));
 	EXPECT_EQ(th_regs(&t).rsp, 0x60000 - 48);
@@ -362,7 +342,7 @@ TEST(paging_2mib_page_reserved_bits_64)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t, P(0x70)), 0);
-	wr64(&t, 0x600010, 0x4242);
+	th_wr64(&t, 0x600010, 0x4242);
 	set_regs(&t, P(0x70), TH_STACK, 0x600010, 0);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rip, HLT_AT(P(0x73)));
@@ -371,7 +351,7 @@ TEST(paging_2mib_page_reserved_bits_64)
 
 	ASSERT_EQ(setup64(&t, P(0x70)), 0);
 	uint64_t pde3 = TH_PML4 + 0x2000 + 3 * 8;
-	wr64(&t, pde3, rd64(&t, pde3) | (1ull << 13));
+	th_wr64(&t, pde3, th_rd64(&t, pde3) | (1ull << 13));
 	set_regs(&t, P(0x70), TH_STACK, 0x600010, 0);
 	expect_pf(&t, 0x9, 0x600010, P(0x70));
 	th_fini(&t);
@@ -395,10 +375,10 @@ TEST(paging_32bit_two_level)
 	/* PD at 0x40000: 0-4 MiB one PSE page; 4-8 MiB through the PT at
 	 * 0x41000: 0x400000 read-only, 0x401000 absent. */
 	memset(t.mem + 0x40000, 0, 0x2000);
-	wr32(&t, 0x40000, 0x0 | 0x80 | 0x7);
-	wr32(&t, 0x40004, 0x41000 | 0x7);
-	wr32(&t, 0x41000, 0x400000 | 0x5);
-	wr32(&t, 0x400010, 0xfeedf00d);
+	th_wr32(&t, 0x40000, 0x0 | 0x80 | 0x7);
+	th_wr32(&t, 0x40004, 0x41000 | 0x7);
+	th_wr32(&t, 0x41000, 0x400000 | 0x5);
+	th_wr32(&t, 0x400010, 0xfeedf00d);
 	struct kvm_sregs s = th_sregs(&t);
 	s.cr3 = 0x40000;
 	s.cr4 = 1u << 4;                      /* PSE */
@@ -409,26 +389,26 @@ TEST(paging_32bit_two_level)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rip, HLT_AT(P(0xa2)));
 	EXPECT_EQ((uint32_t)th_regs(&t).rbx, 0xfeedf00d);
-	EXPECT_EQ(rd32(&t, 0x41000), 0x400000 | 0x5 | 0x20);
-	EXPECT_EQ(rd32(&t, 0x40004), 0x41000 | 0x7 | 0x20);
-	EXPECT_EQ(rd32(&t, 0x40000), 0x80 | 0x7 | 0x20); /* code fetch: A */
+	EXPECT_EQ(th_rd32(&t, 0x41000), 0x400000 | 0x5 | 0x20);
+	EXPECT_EQ(th_rd32(&t, 0x40004), 0x41000 | 0x7 | 0x20);
+	EXPECT_EQ(th_rd32(&t, 0x40000), 0x80 | 0x7 | 0x20); /* code fetch: A */
 
 	set_regs(&t, P(0xb0), TH_STACK, 0x400000, 0);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, PF_HANDLER);
 	EXPECT_EQ(r.rsp, TH_STACK - 16);
-	EXPECT_EQ(rd32(&t, r.rsp), 3);
-	EXPECT_EQ(rd32(&t, r.rsp + 4), P(0xb0));
-	EXPECT_EQ(rd32(&t, r.rsp + 12), 0x10002);
+	EXPECT_EQ(th_rd32(&t, r.rsp), 3);
+	EXPECT_EQ(th_rd32(&t, r.rsp + 4), P(0xb0));
+	EXPECT_EQ(th_rd32(&t, r.rsp + 12), 0x10002);
 	EXPECT_EQ(cr2(&t), 0x400000);
-	EXPECT_EQ(rd32(&t, 0x40000) & 0x40, 0x40); /* the frame write: D */
+	EXPECT_EQ(th_rd32(&t, 0x40000) & 0x40, 0x40); /* the frame write: D */
 
 	set_regs(&t, P(0xa0), TH_STACK, 0x401ffc, 0);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, PF_HANDLER);
-	EXPECT_EQ(rd32(&t, r.rsp), 0);
+	EXPECT_EQ(th_rd32(&t, r.rsp), 0);
 	EXPECT_EQ(cr2(&t), 0x401ffc);
 	th_fini(&t);
 }
@@ -447,11 +427,11 @@ TEST(paging_pae_legacy)
 	/* PDPT 0x42000 -> PD 0x43000: [0] 2 MiB identity, [2] PT 0x44000
 	 * whose entry 0 maps 0x400000 read-only and no-execute */
 	memset(t.mem + 0x42000, 0, 0x3000);
-	wr64(&t, 0x42000, 0x43000 | PTE_P);
-	wr64(&t, 0x43000, 0x0 | 0x80 | PTE_P | PTE_W | PTE_U);
-	wr64(&t, 0x43010, 0x44000 | PTE_P | PTE_W | PTE_U);
-	wr64(&t, 0x44000, 0x400000 | PTE_P | PTE_U | PTE_XD);
-	wr32(&t, 0x400010, 0x600dcafe);
+	th_wr64(&t, 0x42000, 0x43000 | PTE_P);
+	th_wr64(&t, 0x43000, 0x0 | 0x80 | PTE_P | PTE_W | PTE_U);
+	th_wr64(&t, 0x43010, 0x44000 | PTE_P | PTE_W | PTE_U);
+	th_wr64(&t, 0x44000, 0x400000 | PTE_P | PTE_U | PTE_XD);
+	th_wr32(&t, 0x400010, 0x600dcafe);
 	struct kvm_sregs s = th_sregs(&t);
 	s.cr3 = 0x42000;
 	s.cr4 = 1u << 5;                      /* PAE */
@@ -463,22 +443,22 @@ TEST(paging_pae_legacy)
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rip, HLT_AT(P(0xa2)));
 	EXPECT_EQ((uint32_t)th_regs(&t).rbx, 0x600dcafe);
-	EXPECT_EQ(rd64(&t, 0x44000), 0x400000 | PTE_P | PTE_U | PTE_XD | PTE_A);
-	EXPECT_EQ(rd64(&t, 0x42000), 0x43000 | PTE_P); /* PDPTEs have no A bit */
+	EXPECT_EQ(th_rd64(&t, 0x44000), 0x400000 | PTE_P | PTE_U | PTE_XD | PTE_A);
+	EXPECT_EQ(th_rd64(&t, 0x42000), 0x43000 | PTE_P); /* PDPTEs have no A bit */
 
 	set_regs(&t, P(0xb0), TH_STACK, 0x400020, 0);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rip, PF_HANDLER);
-	EXPECT_EQ(rd32(&t, r.rsp), 3);
+	EXPECT_EQ(th_rd32(&t, r.rsp), 3);
 	EXPECT_EQ(cr2(&t), 0x400020);
 
 	set_regs(&t, P(0xc0), TH_STACK, 0x400000, 0);
 	ASSERT_EQ(run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
 	EXPECT_EQ(r.rip, PF_HANDLER);
-	EXPECT_EQ(rd32(&t, r.rsp), 0x11);
-	EXPECT_EQ(rd32(&t, r.rsp + 4), 0x400000);
+	EXPECT_EQ(th_rd32(&t, r.rsp), 0x11);
+	EXPECT_EQ(th_rd32(&t, r.rsp + 4), 0x400000);
 	EXPECT_EQ(cr2(&t), 0x400000);
 	th_fini(&t);
 }

@@ -37,16 +37,6 @@ enum { S_MOVSB, S_MOVSW, S_MOVSD, S_MOVSQ, S_STOSB, S_STOSQ, S_REPE_CMPSB,
        S_A32_MOVSB, S_A32_STOSD, S_F2_MOVSB, S_REPE_CMPSQ, S_REPNE_SCASW,
        S_LODSD };
 
-static uint64_t rd64(struct th *t, uint64_t gpa)
-{
-	uint64_t v;
-	memcpy(&v, t->mem + gpa, 8);
-	return v;
-}
-static void wr64(struct th *t, uint64_t gpa, uint64_t v)
-{
-	memcpy(t->mem + gpa, &v, 8);
-}
 
 static int setup64(struct th *t)
 {
@@ -58,7 +48,7 @@ static int setup64(struct th *t)
 	th_load(t, MX_BASE, guest_move_exc, (size_t)(guest_move_exc_end - guest_move_exc));
 	th_gate64(t, 1, MX_BASE + 0x140, 14, 0, 0);
 	th_gate64(t, 14, MX_BASE + 0x100, 14, 0, 1);
-	wr64(t, TH_TSS + 0x24, 0x70000); /* IST1 */
+	th_wr64(t, TH_TSS + 0x24, 0x70000); /* IST1 */
 	return 0;
 }
 
@@ -287,19 +277,19 @@ TEST(string_rep_stosq_both_directions)
 	slot(&t, S_STOSQ, 0, DST, 50, 0x0102030405060708ull, 0);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rdi, DST + 400);
-	EXPECT_EQ(rd64(&t, DST), 0x0102030405060708ull);
-	EXPECT_EQ(rd64(&t, DST + 392), 0x0102030405060708ull);
-	EXPECT_EQ(rd64(&t, DST + 400), 0xccccccccccccccccull);
-	EXPECT_EQ(rd64(&t, DST - 8), 0xccccccccccccccccull);
+	EXPECT_EQ(th_rd64(&t, DST), 0x0102030405060708ull);
+	EXPECT_EQ(th_rd64(&t, DST + 392), 0x0102030405060708ull);
+	EXPECT_EQ(th_rd64(&t, DST + 400), 0xccccccccccccccccull);
+	EXPECT_EQ(th_rd64(&t, DST - 8), 0xccccccccccccccccull);
 
 	memset(t.mem + DST - 8, 0xcc, 8 * 52);
 	slot(&t, S_STOSQ, 0, DST + 392, 50, 0x1111222233334444ull, F_DF);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rdi, DST - 8);
-	EXPECT_EQ(rd64(&t, DST), 0x1111222233334444ull);
-	EXPECT_EQ(rd64(&t, DST + 392), 0x1111222233334444ull);
-	EXPECT_EQ(rd64(&t, DST + 400), 0xccccccccccccccccull);
-	EXPECT_EQ(rd64(&t, DST - 8), 0xccccccccccccccccull);
+	EXPECT_EQ(th_rd64(&t, DST), 0x1111222233334444ull);
+	EXPECT_EQ(th_rd64(&t, DST + 392), 0x1111222233334444ull);
+	EXPECT_EQ(th_rd64(&t, DST + 400), 0xccccccccccccccccull);
+	EXPECT_EQ(th_rd64(&t, DST - 8), 0xccccccccccccccccull);
 	th_fini(&t);
 }
 
@@ -308,15 +298,15 @@ TEST(string_stos_lods_single)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t), 0);
-	wr64(&t, DST, 0);
+	th_wr64(&t, DST, 0);
 	slot(&t, S_STOSW1, 0, DST, 7, 0xaabbccdd, 0);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&t, DST), 0xccdd);
+	EXPECT_EQ(th_rd64(&t, DST), 0xccdd);
 	EXPECT_EQ(th_regs(&t).rdi, DST + 2);
 	EXPECT_EQ(th_regs(&t).rcx, 7);
 
 	/* LODSB merges AL; LODSD zero-extends into RAX; LODSQ loads all */
-	wr64(&t, SRC, 0x0123456789abcdefull);
+	th_wr64(&t, SRC, 0x0123456789abcdefull);
 	slot(&t, S_LODSB, SRC, 0, 0, 0x1111111111111111ull, 0);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	EXPECT_EQ(th_regs(&t).rax, 0x11111111111111efull);
@@ -428,7 +418,7 @@ TEST(string_scas)
 	EXPECT_EQ(th_regs(&t).rdi, DST + 6);
 
 	/* SCASD without REP: 0x80000000 - 1 overflows (OF), AF, PF */
-	wr64(&t, DST, 1);
+	th_wr64(&t, DST, 1);
 	slot(&t, S_SCASD1, 0, DST, 5, 0x80000000, 0);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
@@ -437,8 +427,8 @@ TEST(string_scas)
 	EXPECT_EQ(r.rcx, 5);
 
 	/* CMPSQ without REP: 5 - 7 */
-	wr64(&t, SRC, 5);
-	wr64(&t, DST, 7);
+	th_wr64(&t, SRC, 5);
+	th_wr64(&t, DST, 7);
 	slot(&t, S_CMPSQ1, SRC, DST, 0, 0, 0);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
 	r = th_regs(&t);
@@ -448,8 +438,8 @@ TEST(string_scas)
 
 	/* REPE CMPSQ: three equal qwords then a different one */
 	for (int i = 0; i < 4; i++) {
-		wr64(&t, SRC + 8 * i, 100 + i);
-		wr64(&t, DST + 8 * i, i == 3 ? 0 : 100 + i);
+		th_wr64(&t, SRC + 8 * i, 100 + i);
+		th_wr64(&t, DST + 8 * i, i == 3 ? 0 : 100 + i);
 	}
 	slot(&t, S_REPE_CMPSQ, SRC, DST, 10, 0, 0);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
@@ -506,7 +496,7 @@ TEST(string_addr32_in_64bit_mode)
 	r = th_regs(&t);
 	EXPECT_EQ(r.rdi, DST + 8);
 	EXPECT_EQ(r.rcx, 0);
-	EXPECT_EQ(rd64(&t, DST), 0xfeedf00dfeedf00dull);
+	EXPECT_EQ(th_rd64(&t, DST), 0xfeedf00dfeedf00dull);
 	th_fini(&t);
 }
 
@@ -560,8 +550,8 @@ TEST(string_rep_movs_from_and_to_mmio)
 	EXPECT_EQ(th_regs(&t).rsi, 0xc0001003);
 
 	/* RAM to MMIO with qwords, backwards */
-	wr64(&t, SRC, 0x1111111111111111ull);
-	wr64(&t, SRC + 8, 0x2222222222222222ull);
+	th_wr64(&t, SRC, 0x1111111111111111ull);
+	th_wr64(&t, SRC + 8, 0x2222222222222222ull);
 	slot(&t, S_MOVSQ, SRC + 8, 0xc0002008, 2, 0, F_DF);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_MMIO);
 	EXPECT_EQ(t.run->mmio.phys_addr, 0xc0002008);
@@ -589,15 +579,15 @@ TEST(string_rep_fault_mid_run)
 {
 	struct th t;
 	ASSERT_EQ(setup64(&t), 0);
-	wr64(&t, PD0 + 3 * 8, 0); /* 0x600000-0x7fffff not present */
+	th_wr64(&t, PD0 + 3 * 8, 0); /* 0x600000-0x7fffff not present */
 	memset(t.mem + 0x5ffff0, 0, 16);
 	slot(&t, S_STOSB, 0, 0x5ffff0, 0x20, 0x77, 0);
 	int e = th_run(&t);
 	struct kvm_regs r = th_regs(&t); /* the stub does not touch GPRs */
 	if (e == KVM_EXIT_HLT) {
-		EXPECT_EQ(rd64(&t, MX_REC), 14);
-		EXPECT_EQ(rd64(&t, MX_REC + 8), 2);      /* write, not present */
-		EXPECT_EQ(rd64(&t, MX_REC + 0x10), TH_CODE + 0x40);
+		EXPECT_EQ(th_rd64(&t, MX_REC), 14);
+		EXPECT_EQ(th_rd64(&t, MX_REC + 8), 2);      /* write, not present */
+		EXPECT_EQ(th_rd64(&t, MX_REC + 0x10), TH_CODE + 0x40);
 		EXPECT_EQ(th_sregs(&t).cr2, 0x600000);
 	} else {
 		ASSERT_EQ(e, KVM_EXIT_INTERNAL_ERROR);
@@ -607,7 +597,7 @@ TEST(string_rep_fault_mid_run)
 	}
 	EXPECT_EQ(r.rcx, 0x10);
 	EXPECT_EQ(r.rdi, 0x600000);
-	EXPECT_EQ(rd64(&t, 0x5ffff8), 0x7777777777777777ull);
+	EXPECT_EQ(th_rd64(&t, 0x5ffff8), 0x7777777777777777ull);
 	th_fini(&t);
 }
 
@@ -622,8 +612,8 @@ TEST(string_rep_single_step_per_iteration)
 	memset(t.mem + DST, 0, 8);
 	slot(&t, S_STOSB, 0, DST, 3, 0x66, F_TF);
 	ASSERT_EQ(th_run(&t), KVM_EXIT_HLT);
-	EXPECT_EQ(rd64(&t, MX_REC), 1);
-	EXPECT_EQ(rd64(&t, MX_REC + 0x10), TH_CODE + 0x40);
+	EXPECT_EQ(th_rd64(&t, MX_REC), 1);
+	EXPECT_EQ(th_rd64(&t, MX_REC + 0x10), TH_CODE + 0x40);
 	struct kvm_regs r = th_regs(&t);
 	EXPECT_EQ(r.rcx, 2);
 	EXPECT_EQ(r.rdi, DST + 1);
@@ -657,7 +647,7 @@ TEST(string_addr16_wrap_in_32bit_code)
 	EXPECT_EQ(r.rsi, 0x12340002);
 	EXPECT_EQ(r.rdi, 0x5678fff4);
 	EXPECT_EQ(r.rcx, 0xabcd0000);
-	EXPECT_EQ(rd64(&t, 0xfff0) & 0xffffffff, 0xa4a3a2a1);
+	EXPECT_EQ(th_rd64(&t, 0xfff0) & 0xffffffff, 0xa4a3a2a1);
 
 	/* REPE SCASB with DI wrapping past 0xFFFF */
 	memset(t.mem + 0xfffd, 'z', 3);
